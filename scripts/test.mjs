@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// The whole test command: lint, typecheck, then every test file under node:test.
+// It ends with one plain line, `N passed, N failed`, summed over every step (lint and typecheck count
+// as one check each), because CI reads that line.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const out = path.join(root, '.test-output');
+mkdirSync(out, { recursive: true });
+const only = process.argv.slice(2); // optional: test files or folders to run
+
+let passed = 0;
+let failed = 0;
+
+function step(name, cmd, args) {
+  console.log(`\n== ${name}: ${[cmd, ...args].join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env });
+  if (r.status === 0) { passed += 1; console.log(`== ${name}: ok`); }
+  else { failed += 1; console.log(`== ${name}: FAILED (exit ${r.status ?? r.signal})`); }
+}
+
+function testFiles(dir) {
+  const found = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...testFiles(p));
+    else if (entry.name.endsWith('.test.ts')) found.push(path.relative(root, p));
+  }
+  return found.sort();
+}
+
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+if (only.length === 0) {
+  step('lint', bin('eslint'), ['--max-warnings=0', '.']);
+  step('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+}
+
+const files = (only.length ? only : ['test']).flatMap((p) =>
+  existsSync(p) && p.endsWith('.ts') ? [p] : testFiles(path.join(root, p)));
+const tap = path.join(out, 'results.tap');
+console.log(`\n== tests: ${files.length} files`);
+const r = spawnSync(process.execPath, [
+  '--import', 'tsx', '--test',
+  '--test-concurrency=2', '--test-timeout=180000',
+  '--test-reporter=spec', '--test-reporter-destination=stdout',
+  '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+  ...files,
+], { cwd: root, stdio: 'inherit', env: { ...process.env, DOCKHAND_TEST_OUTPUT: out } });
+
+const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+const count = (label) =>
+  Number((text.match(new RegExp(`^# ${label} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
+const tp = count('pass');
+const tf = count('fail') + count('cancelled');
+passed += tp;
+failed += tf;
+if (r.status !== 0 && tf === 0) failed += 1; // the runner itself failed (crash, no summary)
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,8 @@
+// Each command is loaded only when asked for, so `dockhand protocol` does not open SQLite or serial ports.
+export type Command = (args: string[]) => Promise<number>;
+
+export const commandTable: Record<string, () => Promise<Command>> = {
+  protocol: async () => (await import('./protocol.js')).protocolCommand,
+  server: async () => (await import('../server/cli.js')).serverCommand,
+  station: async () => (await import('../electron/station/cli.js')).stationCommand,
+};

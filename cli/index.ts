@@ -1,0 +1,28 @@
+// `dockhand <command> …`: one entry point, a module per command. Each command returns its exit code.
+import { commandTable } from './commands.js';
+
+const usage = `usage: dockhand <command> [options]
+
+commands:
+  station     run the headless station (the device-management client engine)
+  server      run or administer the reference management server
+  protocol    parse a Device Management document (protocol parse FILE)
+  start       run the desktop app, or the headless station with the web console when Electron is unavailable
+`;
+
+export async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage);
+    process.exitCode = name ? 0 : 2;
+    return;
+  }
+  const load = commandTable[name];
+  if (!load) {
+    process.stderr.write(`dockhand: unknown command '${name}'\n${usage}`);
+    process.exitCode = 2;
+    return;
+  }
+  const run = await load();
+  process.exitCode = await run(rest);
+}

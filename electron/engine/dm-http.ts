@@ -1,0 +1,109 @@
+// One HTTP POST to the management server (spec §2.2): every message goes to the same URL with the
+// standard X-Device-* headers; the server answers with a document or an empty 200.
+//
+// Errors are sorted the way the scheduler needs them: NETWORK (the server cannot be reached or the
+// connection dropped — the station is offline and waits, spending no retries), HTTP_STATUS (the server
+// answered but refused — a failed attempt), PROTOCOL (an answer too large to be a DM document).
+import http from 'node:http';
+import https from 'node:https';
+import { DockhandError } from '../../shared/model/errors.js';
+
+export interface DmResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface PostOptions {
+  timeoutMs?: number;
+  maxResponseBytes?: number;
+  signal?: AbortSignal;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT',
+  'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+export function networkError(url: string, err: unknown): DockhandError {
+  const code = (err as NodeJS.ErrnoException)?.code ?? '';
+  const what = code === 'ECONNREFUSED' ? 'refused the connection'
+    : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'could not be found (DNS)'
+    : code === 'ETIMEDOUT' ? 'did not answer in time'
+    : code === 'ECONNRESET' ? 'dropped the connection'
+    : `could not be reached (${code || (err as Error)?.message || 'unknown error'})`;
+  return new DockhandError('NETWORK', `the server ${hostOf(url)} ${what}; the station keeps its queue and tries again`, {
+    transient: true, cause: err,
+  });
+}
+
+export function isNetworkErrno(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return typeof code === 'string' && NETWORK_CODES.has(code);
+}
+
+export function postToServer(url: string, headers: Record<string, string>, body: Uint8Array, contentType: string,
+  options: PostOptions = {}): Promise<DmResponse> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const max = options.maxResponseBytes ?? 4 * 1024 * 1024;
+  return new Promise((resolve, reject) => {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      reject(new DockhandError('NETWORK', `the server address '${url}' is not a valid URL; fix it with --server`));
+      return;
+    }
+    const lib = target.protocol === 'https:' ? https : target.protocol === 'http:' ? http : null;
+    if (!lib) {
+      reject(new DockhandError('NETWORK', `the server address '${url}' must start with http:// or https://`));
+      return;
+    }
+    const req = lib.request(target, {
+      method: 'POST',
+      headers: { ...headers, 'Content-Type': contentType, 'Content-Length': String(body.byteLength) },
+      signal: options.signal,
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > max) {
+          req.destroy();
+          reject(new DockhandError('PROTOCOL', `the server ${hostOf(url)} sent an answer larger than ${max} bytes; ` +
+            'it is not a Device Management document'));
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        const out = Buffer.concat(chunks);
+        if (status < 200 || status > 299) {
+          const text = out.toString('utf8').replace(/\s+/g, ' ').trim().slice(0, 200);
+          reject(new DockhandError('HTTP_STATUS', `the server ${hostOf(url)} answered ${status}${text ? `: ${text}` : ''}`, {
+            transient: status >= 500 || status === 408 || status === 429, detail: { status },
+          }));
+          return;
+        }
+        resolve({ status, headers: res.headers, body: out });
+      });
+      res.on('error', (err) => reject(networkError(url, err)));
+      res.on('aborted', () => reject(networkError(url, Object.assign(new Error('aborted'), { code: 'ECONNRESET' }))));
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    req.on('error', (err) => {
+      if ((err as Error).name === 'AbortError') reject(new DockhandError('CANCELLED', 'stopped', { cause: err }));
+      else reject(networkError(url, err));
+    });
+    req.end(body);
+  });
+}

@@ -1,0 +1,38 @@
+// A managed target: the station itself (local) or a docked device (tethered, reached over a link).
+// The engine runs the same client session for both; only where files land and commands run differs.
+import type { ClientIPAddress, FileFilterItem, FileReport, Identification, Inventory } from '../../shared/protocol/types.js';
+import type { ConnectionState } from '../../shared/protocol/flags.js';
+
+export interface CommandOutcome {
+  exitCode: number | null;
+  signal: string | null;
+  output: string;
+  durationMs: number;
+}
+
+export interface CollectedFile {
+  devicePath: string;
+  size: number;
+  read(): Promise<Buffer>;
+}
+
+export interface Target {
+  /** The device ID the server knows this target by (X-Device-UUID). */
+  readonly id: string;
+  readonly kind: 'local' | 'tethered';
+  /** How this target reaches the server now; a tethered device that is not docked has no connection. */
+  connection(): ConnectionState;
+  identification(): Promise<Identification>;
+  ipAddresses(): Promise<ClientIPAddress[]>;
+  /** Refuses (PATH_REFUSED) a LocalDestination or file name that would leave the target's folder. */
+  checkDestination(localDestination: string, fileName: string): Promise<void>;
+  /** Puts a verified package file into LocalDestination under `fileName`; returns where it was saved. */
+  install(cacheFile: string, localDestination: string, fileName: string, signal?: AbortSignal): Promise<string>;
+  /** Deletes a package file this target saved earlier (a removed package). */
+  remove(savedPath: string): Promise<void>;
+  /** Runs the post-install command line in the package's folder, without a shell. */
+  runCommand(commandLine: string, localDestination: string, signal?: AbortSignal): Promise<CommandOutcome>;
+  softwareInventory(items: FileFilterItem[]): Promise<FileReport>;
+  machineInventory(): Promise<Inventory>;
+  collectFiles(items: FileFilterItem[]): Promise<CollectedFile[]>;
+}

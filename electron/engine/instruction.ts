@@ -1,0 +1,38 @@
+// One instruction request per needed package (spec §6), and the download event it schedules (§7):
+// StartTime made absolute (UTC or the target's local time), recurrence, flags, and whether the package
+// is required or waits for a technician's acceptance.
+import type { TaskRecord } from '../../shared/model/client.js';
+import { buildInstructionsRequest, dmTimeToDate, parseInstructions, ProtocolError } from '../../shared/protocol/index.js';
+import type { ClientSession } from './session.js';
+
+export async function runInstruction(session: ClientSession, task: TaskRecord): Promise<void> {
+  const { store } = session;
+  const id = task.packageId;
+  const res = await session.post('InstructionRequest', buildInstructionsRequest({ PackageID: id }));
+  const instructions = parseInstructions(res.body.toString('utf8'), id);
+  const p = instructions.Packages[0];
+  if (!p) throw new ProtocolError('Instructions', '/Instructions', 'no Package element');
+  if (p.ID !== undefined && p.ID.toUpperCase() !== id.toUpperCase()) {
+    session.log('warn', `instructions for ${id} name package ${p.ID}; trusting the ID that was asked for`, id);
+  }
+  const now = session.now();
+  const startAt = p.StartTime ? dmTimeToDate(p.StartTime.time, p.StartTime.UTC).getTime() : now;
+  const existing = store.package(id);
+  const accepted = existing?.accepted ?? false;
+  const state = p.Required || accepted ? 'scheduled' : 'awaiting-acceptance';
+  store.db.transaction(() => {
+    store.setPackageInstructions(id, {
+      name: p.Name, shortDescription: p.ShortDescription ?? null, longDescription: p.LongDescription ?? null,
+      required: p.Required, packageSize: p.PackageSize ?? null, flags: p.Flags ?? null, startAt,
+      recurrenceMs: p.Recurrence?.Interval ?? null, behavior: p.Recurrence?.Behavior ?? null,
+      localDestination: p.LocalDestination, commandLine: p.CommandLine ?? null, sourceFiles: p.SourceFiles,
+      sha256: p.SHA256 ?? null,
+    }, state, now);
+    store.updatePackage(id, { downloaded: false, runs: 0 }, now);
+    store.scheduleTask('download', id, startAt, now);
+    store.deleteTask('instruction', id);
+  }).immediate();
+  session.log('info', `instructions for ${p.Name} (${id}): ${p.Required ? 'required' : 'optional'}` +
+    `${startAt > now ? `, starts ${new Date(startAt).toISOString()}` : ''}` +
+    `${p.Recurrence ? `, recurs every ${p.Recurrence.Interval / 1000} s (${p.Recurrence.Behavior})` : ''}`, id);
+}

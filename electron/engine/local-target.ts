@@ -1,0 +1,107 @@
+// The station itself as a managed client: its files live under a root folder (`--root`), LocalDestination
+// mapped into it (`\temp` → ROOT/temp) with any escape refused; commands run there without a shell.
+// The station is never cradled: cradled-only packages never run for it.
+import { copyFile, link, mkdir, readFile, rm, chmod, rename } from 'node:fs/promises';
+import path from 'node:path';
+import type { FileFilterItem } from '../../shared/protocol/types.js';
+import type { CollectedFile, CommandOutcome, Target } from './target.js';
+import type { ConnectionState } from '../../shared/protocol/flags.js';
+import { checkFileName, mapDevicePath } from './local/device-path.js';
+import { runCommandLine, splitCommandLine } from './local/command-line.js';
+import { softwareInventory } from './local/software-inventory.js';
+import { selectFilesForCollection } from './local/file-collection.js';
+import { machineInventory } from './local/machine-inventory.js';
+import { hostIdentification, hostIPAddresses, type BandwidthClass } from './local/host-identity.js';
+
+export interface LocalTargetOptions {
+  id: string;
+  root: string;
+  bandwidth: () => BandwidthClass;
+  commandTimeoutMs?: number;
+}
+
+export class LocalTarget implements Target {
+  readonly kind = 'local' as const;
+  readonly id: string;
+  readonly root: string;
+
+  constructor(private readonly opts: LocalTargetOptions) {
+    this.id = opts.id;
+    this.root = opts.root;
+  }
+
+  connection(): ConnectionState {
+    return { bandwidth: this.opts.bandwidth(), cradled: false };
+  }
+
+  async identification() {
+    return hostIdentification(this.id);
+  }
+
+  async ipAddresses() {
+    return hostIPAddresses();
+  }
+
+  async checkDestination(localDestination: string, fileName: string): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    mapDevicePath(this.root, localDestination);
+    checkFileName(fileName);
+  }
+
+  async install(cacheFile: string, localDestination: string, fileName: string): Promise<string> {
+    await mkdir(this.root, { recursive: true });
+    const dir = mapDevicePath(this.root, localDestination);
+    const name = checkFileName(fileName);
+    await mkdir(dir, { recursive: true });
+    const dest = path.join(dir, name);
+    // Link when the cache and the root share a disk (no second copy of a large package), else copy; via a
+    // temporary name so a crash never leaves half a file under the package's name.
+    const tmp = path.join(dir, `.${name}.dockhand-tmp`);
+    await rm(tmp, { force: true });
+    try {
+      await link(cacheFile, tmp);
+    } catch {
+      await copyFile(cacheFile, tmp);
+    }
+    await rename(tmp, dest);
+    return dest;
+  }
+
+  async remove(savedPath: string): Promise<void> {
+    const resolved = path.resolve(savedPath);
+    if (!resolved.startsWith(path.resolve(this.root) + path.sep)) {
+      throw new Error(`refusing to delete ${savedPath}: it is outside the station's folder ${this.root}`);
+    }
+    await rm(resolved, { force: true });
+  }
+
+  async runCommand(commandLine: string, localDestination: string, signal?: AbortSignal): Promise<CommandOutcome> {
+    const cwd = mapDevicePath(this.root, localDestination);
+    await mkdir(cwd, { recursive: true });
+    // A package downloaded over HTTP loses its file mode; the program the server names in the package's
+    // own folder is made executable, as any program file is runnable on the device (decision).
+    const program = splitCommandLine(commandLine)[0];
+    if (program && !/[\\/]/.test(program)) await chmod(path.join(cwd, program), 0o755).catch(() => undefined);
+    const r = await runCommandLine({
+      commandLine, cwd, root: this.root, ...(this.opts.commandTimeoutMs ? { timeoutMs: this.opts.commandTimeoutMs } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    return { exitCode: r.exitCode, signal: r.signal, output: r.output, durationMs: r.durationMs };
+  }
+
+  async softwareInventory(items: FileFilterItem[]) {
+    await mkdir(this.root, { recursive: true });
+    return softwareInventory(this.root, items);
+  }
+
+  async machineInventory() {
+    await mkdir(this.root, { recursive: true });
+    return machineInventory({ root: this.root });
+  }
+
+  async collectFiles(items: FileFilterItem[]): Promise<CollectedFile[]> {
+    await mkdir(this.root, { recursive: true });
+    const files = await selectFilesForCollection(this.root, items);
+    return files.map((f) => ({ devicePath: f.devicePath, size: f.size, read: () => readFile(f.hostPath) }));
+  }
+}

@@ -1,0 +1,107 @@
+// `dockhand station status`: what every target's client database says — tasks with what each waits for,
+// transfers with their resume points, packages and the outbox. Reads the databases; works while the
+// station runs (WAL) and after it stopped.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { ClientStore } from '../store/client-store.js';
+import { describeDelay, describeWhen } from '../engine/schedule.js';
+import type { TaskRecord } from '../../shared/model/client.js';
+
+export interface TaskView {
+  target: string;
+  kind: TaskRecord['kind'];
+  package: string;
+  packageName: string | null;
+  state: TaskRecord['state'];
+  nextRun: string;
+  waitingFor: string;
+  attempts: number;
+  lastError: string;
+}
+
+export interface TransferView {
+  target: string;
+  package: string;
+  packageName: string | null;
+  url: string;
+  bytesDone: number;
+  total: number | null;
+  resumePoint: number;
+}
+
+export interface StatusView {
+  targets: Array<{ id: string; kind: string; server: string; root: string | null; outboxQueued: number }>;
+  tasks: TaskView[];
+  transfers: TransferView[];
+  packages: Array<{ target: string; id: string; name: string | null; state: string; required: boolean | null; savedPath: string | null; runs: number; lastResult: string | null }>;
+  outbox: Array<{ target: string; seq: number; summary: string; state: string; attempts: number; lastError: string }>;
+}
+
+/** What a waiting task waits for, in words: its condition, or its schedule. */
+export function waitingWords(t: TaskRecord, now: number): string {
+  if (t.state === 'done') return '';
+  if (t.state === 'failed') return `gave up: ${t.lastError}`;
+  if (t.state === 'running') return 'running';
+  if (t.waitingFor.startsWith('offline') || t.waitingFor.startsWith('failed')) {
+    return t.nextRun > now ? t.waitingFor.replace(/in [^(]*?(?=( \(|$))/, `in ${describeDelay(t.nextRun - now)}`) : t.waitingFor;
+  }
+  if (t.waitingFor) return t.waitingFor;
+  return t.nextRun > now ? `scheduled ${describeWhen(t.nextRun)}` : 'due now';
+}
+
+function targetDbs(dataDir: string): Array<{ kind: string; file: string }> {
+  const dir = path.join(dataDir, 'targets');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((name) => ({ kind: name === 'local' ? 'local' : 'tethered', file: path.join(dir, name, 'client.sqlite') }))
+    .filter((t) => existsSync(t.file));
+}
+
+export function readStatus(dataDir: string, now = Date.now()): StatusView {
+  const view: StatusView = { targets: [], tasks: [], transfers: [], packages: [], outbox: [] };
+  for (const { kind, file } of targetDbs(dataDir)) {
+    const store = new ClientStore(file);
+    try {
+      const id = store.get('id') ?? '?';
+      const names = new Map(store.packages().map((p) => [p.id, p.name]));
+      const queued = store.outbox(['queued']);
+      view.targets.push({ id, kind, server: store.get('server') ?? '', root: store.get('root'), outboxQueued: queued.length });
+      for (const t of store.tasks()) {
+        view.tasks.push({
+          target: id, kind: t.kind, package: t.packageId, packageName: names.get(t.packageId) ?? null, state: t.state,
+          nextRun: new Date(t.nextRun).toISOString(), waitingFor: waitingWords(t, now), attempts: t.attempts, lastError: t.lastError,
+        });
+      }
+      for (const cp of store.checkpoints()) {
+        const onDisk = existsSync(cp.partPath) ? statSync(cp.partPath).size : cp.bytesDone;
+        view.transfers.push({
+          target: id, package: cp.packageId, packageName: names.get(cp.packageId) ?? null, url: cp.url,
+          bytesDone: onDisk, total: cp.expectedSize, resumePoint: existsSync(cp.partPath) ? onDisk : cp.bytesDone,
+        });
+      }
+      for (const p of store.packages()) {
+        view.packages.push({ target: id, id: p.id, name: p.name, state: p.state, required: p.required, savedPath: p.savedPath, runs: p.runs, lastResult: p.lastResult });
+      }
+      for (const o of store.outbox(['queued', 'rejected'])) {
+        view.outbox.push({ target: id, seq: o.seq, summary: o.summary, state: o.state, attempts: o.attempts, lastError: o.lastError });
+      }
+    } finally {
+      store.close();
+    }
+  }
+  return view;
+}
+
+export function formatStatus(v: StatusView): string {
+  const lines: string[] = [];
+  for (const t of v.targets) lines.push(`target ${t.id} (${t.kind}) server ${t.server}; ${t.outboxQueued} message(s) waiting to be sent`);
+  lines.push('', 'tasks:');
+  for (const t of v.tasks) {
+    lines.push(`  ${t.kind.padEnd(18)} ${(t.packageName ?? t.package).padEnd(28)} ${t.state.padEnd(7)} ${t.waitingFor}`);
+  }
+  if (v.transfers.length) {
+    lines.push('', 'transfers:');
+    for (const x of v.transfers) lines.push(`  ${(x.packageName ?? x.package).padEnd(28)} ${x.bytesDone}/${x.total ?? '?'} bytes, resumes at ${x.resumePoint}`);
+  }
+  return lines.join('\n');
+}

@@ -249,6 +249,7 @@ export class ClientSession {
         waitingFor: `${network ? 'offline' : 'failed'}, retrying in ${describeDelay(s.retryIntervalMs)} (retry ${attempts} of ${s.retryCount})`,
       }, now);
       this.log(network ? 'warn' : 'error', `${task.kind}${task.packageId ? ` ${task.packageId}` : ''}: ${message}`, task.packageId);
+      if (network) this.problems.push({ at: now, message });
       return;
     }
     this.giveUp(current, message);

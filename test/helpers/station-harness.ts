@@ -29,7 +29,8 @@ export interface Harness {
   statuses(): Array<{ packageID: string; messageID: number; parameters: Array<{ name: string; value: string }> }>;
   openStation(o?: Partial<StationOptions>): Promise<Station>;
   stopServer(): Promise<void>;
-  startServer(): Promise<void>;
+  /** Restarts the server on the same port; `publicUrl` makes its package URLs point elsewhere (a proxy). */
+  startServer(publicUrl?: string): Promise<void>;
 }
 
 export async function harness(t: TestContext, o: { port?: number } = {}): Promise<Harness> {
@@ -80,8 +81,8 @@ export async function harness(t: TestContext, o: { port?: number } = {}): Promis
     async stopServer() {
       await running.close();
     },
-    async startServer() {
-      running = await startServer({ dataDir: serverData, host: '127.0.0.1', port });
+    async startServer(publicUrl) {
+      running = await startServer({ dataDir: serverData, host: '127.0.0.1', port, ...(publicUrl ? { publicUrl } : {}) });
     },
   };
   return h;

@@ -12,9 +12,8 @@ export async function runInstruction(session: ClientSession, task: TaskRecord): 
   const instructions = parseInstructions(res.body.toString('utf8'), id);
   const p = instructions.Packages[0];
   if (!p) throw new ProtocolError('Instructions', '/Instructions', 'no Package element');
-  if (p.ID !== undefined && p.ID.toUpperCase() !== id.toUpperCase()) {
-    session.log('warn', `instructions for ${id} name package ${p.ID}; trusting the ID that was asked for`, id);
-  }
+  // A4: the codec already trusts the ID that was asked for and says so in `warnings`.
+  for (const warning of instructions.warnings ?? []) session.log('warn', warning, id);
   const now = session.now();
   const startAt = p.StartTime ? dmTimeToDate(p.StartTime.time, p.StartTime.UTC).getTime() : now;
   const existing = store.package(id);

@@ -125,6 +125,12 @@ export interface PackageInstructions {
 
 export interface Instructions {
   Packages: PackageInstructions[];
+  /**
+   * Things a reader accepted but a technician should see (e.g. a `Package/ID` that differs from the ID that
+   * was asked for; the request's ID is kept, spec A4). Only present when there is something to say; never
+   * written by buildInstructions.
+   */
+  warnings?: string[];
 }
 
 // ---- §8 Package Location Request -------------------------------------------------------------

@@ -35,7 +35,7 @@ async function makePackage(file: string, mib: number): Promise<string> {
   for (let i = 0; i < mib; i += 1) {
     const chunk = randomBytes(1024 * 1024);
     hash.update(chunk);
-    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((r) => out.end(r));
   return hash.digest('hex');

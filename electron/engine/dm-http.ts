@@ -69,6 +69,9 @@ export function postToServer(url: string, headers: Record<string, string>, body:
     }
     const req = lib.request(target, {
       method: 'POST',
+      // A connection per message: a DM client sends a handful of POSTs per poll, and a kept-alive socket
+      // to a server that restarted would fail the first message after it with a reset.
+      agent: false,
       headers: { ...headers, 'Content-Type': contentType, 'Content-Length': String(body.byteLength) },
       signal: options.signal,
     }, (res) => {

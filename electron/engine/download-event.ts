@@ -12,10 +12,6 @@
 // phase change are written in one transaction, so a crash never sends a message twice or skips one. A
 // recurring package goes back to `queued` at its next occurrence; `Execute Only` recurrences (and packages
 // with SourceFiles=No) only run the command and report 11035 (decision in docs/protocol-decisions.md).
-import { createReadStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
-import path from 'node:path';
 import type { PackageRecord, TaskRecord, DownloadPhase } from '../../shared/model/client.js';
 import { DockhandError, describeError } from '../../shared/model/errors.js';
 import {
@@ -25,9 +21,7 @@ import {
   STATUS_EXECUTION_SUCCESSFUL,
 } from '../../shared/protocol/index.js';
 import type { StatusParameter } from '../../shared/protocol/types.js';
-import { downloadResumable } from './transfer/download.js';
 import type { ClientSession } from './session.js';
-import { cacheFolderName } from './poll.js';
 import { nextOccurrence } from './schedule.js';
 
 /** Why a due download event may not run now, in a technician's words; '' when it may. */
@@ -87,53 +81,24 @@ export function fileNameFromUrl(url: string): string {
   }
 }
 
-async function sha256File(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
-async function sizeOf(file: string): Promise<number | null> {
-  try {
-    return (await stat(file)).size;
-  } catch {
-    return null;
-  }
-}
-
-/** Phase 3: the bytes into the cache (resuming from the checkpoint), verified, then into LocalDestination. */
+/** Phase 3: the bytes into the station's cache (shared, resumable, verified), then into LocalDestination. */
 async function fetchAndSave(session: ClientSession, task: TaskRecord, pkg: PackageRecord, url: string, fileName: string): Promise<void> {
   const { store } = session;
-  const dir = path.join(session.opts.cacheDir, cacheFolderName(pkg.id));
-  await mkdir(dir, { recursive: true });
-  const done = path.join(dir, fileName);
-  const part = `${done}.part`;
-  const expected = pkg.packageSize ?? undefined;
-
-  // A crash between "verified" and "saved" leaves a complete file in the cache: use it if it checks out.
-  const haveSize = await sizeOf(done);
-  const reuse = haveSize !== null && (expected === undefined || haveSize === expected) &&
-    (!pkg.sha256 || (await sha256File(done)) === pkg.sha256) && store.checkpoint(pkg.id)?.url === url;
-  if (!reuse) {
-    await rm(done, { force: true });
-    const result = await downloadResumable({
-      url, partPath: part, checkpoint: store.checkpoint(pkg.id), expectedSize: expected, sha256: pkg.sha256 ?? undefined,
-      limiter: session.opts.limiter, signal: session.signal,
-      saveCheckpoint: (cp) => store.saveCheckpoint({ packageId: pkg.id, partPath: part, ...cp }, session.now()),
-      onProgress: (bytesDone, total) => session.emit({
-        type: 'progress', targetId: session.target.id, packageId: pkg.id, name: pkg.name ?? pkg.id, bytesDone, total,
-        resumedFrom: store.checkpoint(pkg.id)?.bytesDone ?? 0,
-      }),
-    });
-    await rename(part, done);
+  const cached = await session.opts.cache.fetch({
+    packageId: pkg.id, url, fileName, userId: session.target.id, signal: session.signal,
+    ...(pkg.packageSize !== null ? { expectedSize: pkg.packageSize } : {}), ...(pkg.sha256 ? { sha256: pkg.sha256 } : {}),
+    onProgress: (bytesDone, total, resumedFrom) => session.emit({
+      type: 'progress', targetId: session.target.id, packageId: pkg.id, name: pkg.name ?? pkg.id, bytesDone, total, resumedFrom,
+    }),
+  });
+  if (!cached.reused) {
     session.emit({ type: 'transfer-end', targetId: session.target.id, packageId: pkg.id, ok: true });
-    session.log('info', `downloaded ${pkg.name} (${result.bytes} bytes, sha256 ${result.sha256.slice(0, 12)}…)` +
-      (result.resumedFrom > 0 ? `, resumed from byte ${result.resumedFrom}` : '') +
-      (result.restartedFromZero ? ', restarted from zero' : ''), pkg.id);
+    session.log('info', `downloaded ${pkg.name} (${cached.size} bytes, sha256 ${cached.sha256.slice(0, 12)}…)` +
+      (cached.resumedFrom > 0 ? `, resumed from byte ${cached.resumedFrom}` : '') +
+      (cached.restartedFromZero ? ', restarted from zero' : ''), pkg.id);
   }
-  const saved = await session.target.install(done, pkg.localDestination ?? '\\', fileName, session.signal);
-  const now = session.now();
-  store.updatePackage(pkg.id, { downloaded: true, savedPath: saved, fileName }, now);
+  const saved = await session.target.install(cached.path, pkg.localDestination ?? '\\', fileName, session.signal);
+  store.updatePackage(pkg.id, { downloaded: true, savedPath: saved, fileName }, session.now());
   queueStatus(session, task, STATUS_DOWNLOAD_SUCCESSFUL, 'downloaded');
 }
 
@@ -204,10 +169,7 @@ function finish(session: ClientSession, task: TaskRecord, pkg: PackageRecord, re
     const next = nextOccurrence(pkg.startAt ?? now, pkg.recurrenceMs, now);
     store.updateTask(task.id, { state: 'queued', nextRun: next, phase: '', attempts: 0, lastError: failed ? result : '', waitingFor: '' }, now);
     // "Download and Execute": the next occurrence downloads afresh; the saved file stays until then.
-    if (pkg.behavior !== 'Execute Only') {
-      store.deleteCheckpoint(pkg.id);
-      void rm(path.join(session.opts.cacheDir, cacheFolderName(pkg.id)), { recursive: true, force: true });
-    }
+    if (pkg.behavior !== 'Execute Only') void session.opts.cache.invalidate(pkg.id);
   } else {
     store.updateTask(task.id, { state: 'done', lastError: failed ? result : '', waitingFor: '' }, now);
   }

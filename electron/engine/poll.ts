@@ -1,7 +1,5 @@
 // Steps 1–3 of the seed's operation: poll the server, read its answer (the full package list, client
 // settings, wanted reports), and reconcile the client database against the list.
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import type { TaskRecord } from '../../shared/model/client.js';
 import type { PollResponse } from '../../shared/protocol/types.js';
 import { buildPollRequest, parsePollResponse } from '../../shared/protocol/index.js';
@@ -83,15 +81,8 @@ export async function removePackage(session: ClientSession, id: string): Promise
       session.log('warn', `could not delete ${pkg.savedPath} of removed package ${id}: ${describeError(err)}`, id);
     }
   }
-  const cp = store.checkpoint(id);
-  if (cp) await rm(cp.partPath, { force: true });
-  await rm(path.join(session.opts.cacheDir, cacheFolderName(id)), { recursive: true, force: true });
+  await session.opts.cache.release(id, session.target.id);
   store.deletePackage(id);
   session.log('info', `removed package ${id}${pkg.name ? ` (${pkg.name})` : ''}: the server no longer lists it` +
     (deleted.length ? `; deleted ${deleted.join(', ')}` : ''), id);
-}
-
-/** The cache folder of one package: its ID made safe as a single folder name. */
-export function cacheFolderName(packageId: string): string {
-  return packageId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120) || '_';
 }

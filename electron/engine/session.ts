@@ -15,7 +15,7 @@ import { DockhandError, describeError } from '../../shared/model/errors.js';
 import { buildDeviceHeaders, type DeviceAction, type ReportType } from '../../shared/protocol/index.js';
 import type { Clock } from './clock.js';
 import type { Target } from './target.js';
-import type { RateLimiter } from './transfer/rate-limiter.js';
+import type { PackageCache } from './package-cache.js';
 import { postToServer, type DmResponse } from './dm-http.js';
 import { CLIENT_VERSION, readSettings, type Settings } from './client-settings.js';
 import { afterFailure, describeDelay } from './schedule.js';
@@ -29,9 +29,8 @@ export interface SessionOptions {
   store: ClientStore;
   target: Target;
   clock: Clock;
-  /** Folder for this station's package cache (shared by every target). */
-  cacheDir: string;
-  limiter: RateLimiter;
+  /** The station's package cache, shared by every target. */
+  cache: PackageCache;
   allowCommands: boolean;
   emit?: (e: EngineEvent) => void;
   /** Upper bound for one command run. */

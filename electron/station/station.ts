@@ -9,6 +9,7 @@ import { ClientSession } from '../engine/session.js';
 import { LocalTarget } from '../engine/local-target.js';
 import { systemClock, type Clock } from '../engine/clock.js';
 import { RateLimiter } from '../engine/transfer/rate-limiter.js';
+import { PackageCache } from '../engine/package-cache.js';
 import { detectBandwidthClass, type BandwidthClass } from '../engine/local/host-identity.js';
 
 export interface StationOptions {
@@ -45,9 +46,9 @@ export class Station {
   readonly root: string;
   private wakeUp: (() => void) | null = null;
 
-  private constructor(readonly opts: StationOptions, readonly local: ClientSession) {
+  private constructor(readonly opts: StationOptions, readonly local: ClientSession, readonly cache: PackageCache, limiter: RateLimiter) {
     this.sessions.push(local);
-    this.limiter = local.opts.limiter;
+    this.limiter = limiter;
     this.root = opts.root ?? path.join(opts.dataDir, 'root');
   }
 
@@ -72,13 +73,15 @@ export class Station {
       return detected;
     };
     const limiter = new RateLimiter(opts.rateLimit ?? 0);
+    const clock = opts.clock ?? systemClock;
+    const cache = new PackageCache(cacheDir, limiter, clock);
     const target = new LocalTarget({ id, root, bandwidth, ...(opts.commandTimeoutMs ? { commandTimeoutMs: opts.commandTimeoutMs } : {}) });
     const session = new ClientSession({
-      store, target, clock: opts.clock ?? systemClock, cacheDir, limiter,
+      store, target, clock, cache,
       allowCommands: opts.allowCommands ?? false, ...(opts.emit ? { emit: opts.emit } : {}),
     });
     session.start();
-    return new Station({ ...opts, root }, session);
+    return new Station({ ...opts, root }, session, cache, limiter);
   }
 
   /** Runs every session's due work until nothing more is due now. */
@@ -129,5 +132,6 @@ export class Station {
       s.stop();
       s.store.close();
     }
+    this.cache.close();
   }
 }

@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ClientStore } from '../store/client-store.js';
+import { CacheStore } from '../store/cache-store.js';
 import { describeDelay, describeWhen } from '../engine/schedule.js';
 import type { TaskRecord } from '../../shared/model/client.js';
 
@@ -59,11 +60,13 @@ function targetDbs(dataDir: string): Array<{ kind: string; file: string }> {
 
 export function readStatus(dataDir: string, now = Date.now()): StatusView {
   const view: StatusView = { targets: [], tasks: [], transfers: [], packages: [], outbox: [] };
+  const packageNames = new Map<string, string | null>();
   for (const { kind, file } of targetDbs(dataDir)) {
     const store = new ClientStore(file);
     try {
       const id = store.get('id') ?? '?';
       const names = new Map(store.packages().map((p) => [p.id, p.name]));
+      for (const [k, v] of names) packageNames.set(k, v);
       const queued = store.outbox(['queued']);
       view.targets.push({ id, kind, server: store.get('server') ?? '', root: store.get('root'), outboxQueued: queued.length });
       for (const t of store.tasks()) {
@@ -73,10 +76,10 @@ export function readStatus(dataDir: string, now = Date.now()): StatusView {
         });
       }
       for (const cp of store.checkpoints()) {
-        const onDisk = existsSync(cp.partPath) ? statSync(cp.partPath).size : cp.bytesDone;
+        // A tethered device's own leg: how much of the file the device holds.
         view.transfers.push({
           target: id, package: cp.packageId, packageName: names.get(cp.packageId) ?? null, url: cp.url,
-          bytesDone: onDisk, total: cp.expectedSize, resumePoint: existsSync(cp.partPath) ? onDisk : cp.bytesDone,
+          bytesDone: cp.bytesDone, total: cp.expectedSize, resumePoint: cp.bytesDone,
         });
       }
       for (const p of store.packages()) {
@@ -87,6 +90,23 @@ export function readStatus(dataDir: string, now = Date.now()): StatusView {
       }
     } finally {
       store.close();
+    }
+  }
+  const cacheDb = path.join(dataDir, 'cache', 'cache.sqlite');
+  if (existsSync(cacheDb)) {
+    const cache = new CacheStore(cacheDb);
+    try {
+      for (const e of cache.entries()) {
+        if (e.complete) continue;
+        // The partial file's length is what really arrived (written append-only): the resume point.
+        const onDisk = existsSync(e.partPath) ? statSync(e.partPath).size : 0;
+        view.transfers.push({
+          target: 'station cache', package: e.packageId, packageName: packageNames.get(e.packageId) ?? null, url: e.url,
+          bytesDone: onDisk, total: e.expectedSize, resumePoint: onDisk,
+        });
+      }
+    } finally {
+      cache.close();
     }
   }
   return view;

@@ -1,0 +1,113 @@
+// The station's shared package cache: a package is downloaded once (resumable, verified) and then handed
+// to every target that needs it — the station's own folder, or any number of docked devices. Concurrent
+// requests for the same package share one download (single flight); the checkpoint lives in the cache
+// index (electron/store/cache-store.ts), so a download started for one device and cut off is resumed for
+// whichever target asks next, even after a restart.
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { CacheStore, type CacheEntry } from '../store/cache-store.js';
+import { downloadResumable } from './transfer/download.js';
+import type { RateLimiter } from './transfer/rate-limiter.js';
+import type { Clock } from './clock.js';
+
+export interface FetchRequest {
+  packageId: string;
+  url: string;
+  fileName: string;
+  expectedSize?: number;
+  sha256?: string;
+  /** The target that will use the file; the entry is kept while any user remains. */
+  userId: string;
+  signal?: AbortSignal;
+  onProgress?: (bytesDone: number, total: number | null, resumedFrom: number) => void;
+}
+
+export interface CachedPackage {
+  path: string;
+  size: number;
+  sha256: string;
+  resumedFrom: number;
+  restartedFromZero: boolean;
+  /** True when the file was already in the cache (another target, or an earlier event, fetched it). */
+  reused: boolean;
+}
+
+/** The cache folder of one package: its ID made safe as a single folder name. */
+export function cacheFolderName(packageId: string): string {
+  return packageId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120) || '_';
+}
+
+export class PackageCache {
+  readonly store: CacheStore;
+  private readonly inflight = new Map<string, Promise<CachedPackage>>();
+
+  constructor(readonly dir: string, private readonly limiter: RateLimiter, private readonly clock: Clock) {
+    this.store = new CacheStore(path.join(dir, 'cache.sqlite'));
+  }
+
+  close(): void {
+    this.store.close();
+  }
+
+  entries(): CacheEntry[] {
+    return this.store.entries();
+  }
+
+  async fetch(req: FetchRequest): Promise<CachedPackage> {
+    for (;;) {
+      const running = this.inflight.get(req.packageId);
+      if (!running) break;
+      // Share the download under way; if it was for another location, fall through and fetch ours.
+      await running.catch(() => undefined);
+    }
+    const work = this.fetchOnce(req).finally(() => this.inflight.delete(req.packageId));
+    this.inflight.set(req.packageId, work);
+    return work;
+  }
+
+  private usable(e: CacheEntry | null, req: FetchRequest, done: string): boolean {
+    if (!e?.complete || e.url !== req.url || e.fileName !== req.fileName || !existsSync(done)) return false;
+    if (req.sha256 && e.sha256 !== req.sha256) return false;
+    const size = statSync(done).size;
+    return size === e.expectedSize && (req.expectedSize === undefined || size === req.expectedSize);
+  }
+
+  private async fetchOnce(req: FetchRequest): Promise<CachedPackage> {
+    const dir = path.join(this.dir, cacheFolderName(req.packageId));
+    await mkdir(dir, { recursive: true });
+    const done = path.join(dir, req.fileName);
+    const part = `${done}.part`;
+    const entry = this.store.entry(req.packageId);
+    if (entry && this.usable(entry, req, done)) {
+      this.store.addUser(req.packageId, req.userId);
+      return { path: done, size: entry.expectedSize ?? 0, sha256: entry.sha256 ?? '', resumedFrom: 0, restartedFromZero: false, reused: true };
+    }
+    await rm(done, { force: true });
+    const resumable = entry && !entry.complete && entry.fileName === req.fileName && entry.partPath === part;
+    const checkpoint = resumable ? { url: entry.url, validator: entry.validator, bytesDone: entry.bytesDone, expectedSize: entry.expectedSize } : null;
+    const resumeAt = checkpoint && existsSync(part) && checkpoint.url === req.url ? statSync(part).size : 0;
+    const result = await downloadResumable({
+      url: req.url, partPath: part, checkpoint, expectedSize: req.expectedSize, sha256: req.sha256,
+      limiter: this.limiter, signal: req.signal,
+      saveCheckpoint: (cp) => this.store.saveCheckpoint({ packageId: req.packageId, fileName: req.fileName, partPath: part, sha256: req.sha256 ?? null, ...cp }, this.clock.now()),
+      onProgress: (bytesDone, total) => req.onProgress?.(bytesDone, total, resumeAt),
+    });
+    await rename(part, done);
+    this.store.markComplete(req.packageId, result.sha256, result.bytes, this.clock.now());
+    this.store.addUser(req.packageId, req.userId);
+    return { path: done, size: result.bytes, sha256: result.sha256, resumedFrom: result.resumedFrom, restartedFromZero: result.restartedFromZero, reused: false };
+  }
+
+  /** The next occurrence of a "Download and Execute" package must fetch it afresh. */
+  async invalidate(packageId: string): Promise<void> {
+    this.store.delete(packageId);
+    await rm(path.join(this.dir, cacheFolderName(packageId)), { recursive: true, force: true });
+  }
+
+  /** A target no longer has the package; the files go when no target uses them. */
+  async release(packageId: string, userId: string): Promise<void> {
+    const left = this.store.removeUser(packageId, userId);
+    if (left.length === 0 && !this.inflight.has(packageId)) await this.invalidate(packageId);
+  }
+}

@@ -97,7 +97,7 @@ async function fetchAndSave(session: ClientSession, task: TaskRecord, pkg: Packa
       (cached.resumedFrom > 0 ? `, resumed from byte ${cached.resumedFrom}` : '') +
       (cached.restartedFromZero ? ', restarted from zero' : ''), pkg.id);
   }
-  const saved = await session.target.install(cached.path, pkg.localDestination ?? '\\', fileName, session.signal);
+  const saved = await session.target.install(cached, pkg.localDestination ?? '\\', fileName, session.signal);
   store.updatePackage(pkg.id, { downloaded: true, savedPath: saved, fileName }, session.now());
   queueStatus(session, task, STATUS_DOWNLOAD_SUCCESSFUL, 'downloaded');
 }

@@ -4,7 +4,7 @@
 import { copyFile, link, mkdir, readFile, rm, chmod, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileFilterItem } from '../../shared/protocol/types.js';
-import type { CollectedFile, CommandOutcome, Target } from './target.js';
+import type { CollectedFile, CommandOutcome, PackageFile, Target } from './target.js';
 import type { ConnectionState } from '../../shared/protocol/flags.js';
 import { checkFileName, mapDevicePath } from './local/device-path.js';
 import { runCommandLine, splitCommandLine } from './local/command-line.js';
@@ -48,7 +48,7 @@ export class LocalTarget implements Target {
     checkFileName(fileName);
   }
 
-  async install(cacheFile: string, localDestination: string, fileName: string): Promise<string> {
+  async install(file: PackageFile, localDestination: string, fileName: string): Promise<string> {
     await mkdir(this.root, { recursive: true });
     const dir = mapDevicePath(this.root, localDestination);
     const name = checkFileName(fileName);
@@ -59,9 +59,9 @@ export class LocalTarget implements Target {
     const tmp = path.join(dir, `.${name}.dockhand-tmp`);
     await rm(tmp, { force: true });
     try {
-      await link(cacheFile, tmp);
+      await link(file.path, tmp);
     } catch {
-      await copyFile(cacheFile, tmp);
+      await copyFile(file.path, tmp);
     }
     await rename(tmp, dest);
     return dest;

@@ -127,9 +127,16 @@ export class ClientSession {
 
   /** Is this download event allowed to run now? Returns the reason when it is not. */
   conditionFor(task: TaskRecord): string {
+    if (!this.connected()) return 'waiting for dock';
     if (task.kind !== 'download') return '';
     const pkg = this.store.package(task.packageId);
     return pkg ? downloadCondition(pkg, this.target.connection()) : '';
+  }
+
+  /** A tethered device that is not docked has no connection at all; the station itself always has one. */
+  connected(): boolean {
+    const c = this.target.connection();
+    return c.cradled || c.bandwidth !== 'none';
   }
 
   /**
@@ -172,6 +179,14 @@ export class ClientSession {
     return Number(this.store.get('outbox_retry_at') ?? 0);
   }
 
+  /** Runs this session's due work until nothing more is due now. */
+  async runUntilIdle(maxSteps = 10_000): Promise<void> {
+    for (let step = 0; step < maxSteps; step += 1) {
+      if (!(await this.tick())) return;
+    }
+    throw new Error(`target ${this.target.id} did ${maxSteps} steps without becoming idle; a task is probably looping`);
+  }
+
   /** Runs at most one task; returns true when it did any work (so the caller ticks again at once). */
   async tick(): Promise<boolean> {
     const now = this.now();
@@ -200,6 +215,7 @@ export class ClientSession {
   private async run(task: TaskRecord): Promise<void> {
     const now = this.now();
     this.store.updateTask(task.id, { state: 'running', waitingFor: '', lastError: '' }, now);
+    if (task.kind === 'download') this.store.set('current_package', this.store.package(task.packageId)?.name ?? task.packageId);
     try {
       switch (task.kind) {
         case 'poll': await runPoll(this, task); break;
@@ -212,6 +228,7 @@ export class ClientSession {
     } catch (err) {
       this.failed(task, err);
     }
+    if (task.kind === 'download') this.store.set('current_package', '');
     this.emit({ type: 'changed', targetId: this.target.id });
   }
 
@@ -224,6 +241,12 @@ export class ClientSession {
     if (!current) return; // the task was removed meanwhile (package no longer listed)
     if (err instanceof DockhandError && err.code === 'CANCELLED') {
       this.store.updateTask(current.id, { state: 'queued', waitingFor: 'stopped; resumes at next start' }, now);
+      return;
+    }
+    if (err instanceof DockhandError && err.code === 'LINK' && !this.connected()) {
+      // Undocked mid-task: nothing is lost (the device keeps what it received); it resumes at the next dock.
+      this.store.updateTask(current.id, { state: 'queued', nextRun: now, lastError: message, waitingFor: 'waiting for dock' }, now);
+      this.log('warn', `${task.kind}${task.packageId ? ` ${task.packageId}` : ''} paused: ${message}`, task.packageId);
       return;
     }
     const network = err instanceof DockhandError && err.code === 'NETWORK';

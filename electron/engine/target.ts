@@ -10,6 +10,13 @@ export interface CommandOutcome {
   durationMs: number;
 }
 
+/** A verified file in the station's package cache. */
+export interface PackageFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
 export interface CollectedFile {
   devicePath: string;
   size: number;
@@ -27,7 +34,7 @@ export interface Target {
   /** Refuses (PATH_REFUSED) a LocalDestination or file name that would leave the target's folder. */
   checkDestination(localDestination: string, fileName: string): Promise<void>;
   /** Puts a verified package file into LocalDestination under `fileName`; returns where it was saved. */
-  install(cacheFile: string, localDestination: string, fileName: string, signal?: AbortSignal): Promise<string>;
+  install(file: PackageFile, localDestination: string, fileName: string, signal?: AbortSignal): Promise<string>;
   /** Deletes a package file this target saved earlier (a removed package). */
   remove(savedPath: string): Promise<void>;
   /** Runs the post-install command line in the package's folder, without a shell. */

@@ -1,5 +1,6 @@
-// Composition root of the station: the local target's client database and session, the shared package
-// cache and rate limiter, and the loop that runs every session's due work.
+// Composition root of the station: one client session per managed target — the station itself, plus every
+// device that ever docked — sharing one package cache and one rate limiter, and the loops that run them.
+// Sessions run side by side; a semaphore bounds how many tasks run at once (the concurrency setting).
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -7,16 +8,19 @@ import type { EngineEvent } from '../../shared/model/events.js';
 import { ClientStore } from '../store/client-store.js';
 import { ClientSession } from '../engine/session.js';
 import { LocalTarget } from '../engine/local-target.js';
+import { TetheredTarget } from '../engine/tethered-target.js';
 import { systemClock, type Clock } from '../engine/clock.js';
 import { RateLimiter } from '../engine/transfer/rate-limiter.js';
 import { PackageCache } from '../engine/package-cache.js';
+import { Semaphore } from '../engine/semaphore.js';
 import { detectBandwidthClass, type BandwidthClass } from '../engine/local/host-identity.js';
+import type { DeviceLink } from '../link/device-link.js';
 
 export interface StationOptions {
   dataDir: string;
   /** Folder the station's own packages land in; default DATA/root. */
   root?: string;
-  /** Management server URL (…/devicemgmt/server.aspx). Required: the CLI starts the demo server when none is given. */
+  /** Management server URL (…/devicemgmt/server.aspx). The CLI starts the demo server when none is given. */
   server: string;
   /** Device ID of the station itself; generated once and kept when absent. */
   id?: string;
@@ -25,12 +29,17 @@ export interface StationOptions {
   rateLimit?: number;
   /** How the station classifies its own connection for package Flags; `auto` reads the link speed. */
   bandwidth?: 'auto' | BandwidthClass;
+  /** How many tasks (over all targets) may run at once; at least 8 by default. */
+  concurrency?: number;
   clock?: Clock;
   emit?: (e: EngineEvent) => void;
   commandTimeoutMs?: number;
 }
 
+export const DEFAULT_CONCURRENCY = 8;
 export const localTargetDb = (dataDir: string) => path.join(dataDir, 'targets', 'local', 'client.sqlite');
+export const deviceTargetDb = (dataDir: string, deviceId: string) =>
+  path.join(dataDir, 'targets', `device-${deviceId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100)}`, 'client.sqlite');
 
 /** Picks the local target's device ID: the one asked for, else the one kept, else a new GUID. */
 function resolveId(store: ClientStore, wanted: string | undefined): string {
@@ -41,15 +50,27 @@ function resolveId(store: ClientStore, wanted: string | undefined): string {
 }
 
 export class Station {
-  readonly sessions: ClientSession[] = [];
-  readonly limiter: RateLimiter;
-  readonly root: string;
-  private wakeUp: (() => void) | null = null;
+  readonly sessions = new Map<string, ClientSession>();
+  readonly devices = new Map<string, TetheredTarget>();
+  readonly clock: Clock;
+  private readonly semaphore: Semaphore;
+  private readonly wakers = new Set<() => void>();
+  private running: { signal: AbortSignal; loops: Promise<void>[] } | null = null;
 
-  private constructor(readonly opts: StationOptions, readonly local: ClientSession, readonly cache: PackageCache, limiter: RateLimiter) {
-    this.sessions.push(local);
-    this.limiter = limiter;
-    this.root = opts.root ?? path.join(opts.dataDir, 'root');
+  private constructor(
+    readonly opts: StationOptions & { root: string },
+    readonly local: ClientSession,
+    readonly cache: PackageCache,
+    readonly limiter: RateLimiter,
+    private readonly bandwidth: () => BandwidthClass,
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.semaphore = new Semaphore(Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY));
+    this.sessions.set(local.target.id, local);
+  }
+
+  get root(): string {
+    return this.opts.root;
   }
 
   static async open(opts: StationOptions): Promise<Station> {
@@ -77,58 +98,125 @@ export class Station {
     const cache = new PackageCache(cacheDir, limiter, clock);
     const target = new LocalTarget({ id, root, bandwidth, ...(opts.commandTimeoutMs ? { commandTimeoutMs: opts.commandTimeoutMs } : {}) });
     const session = new ClientSession({
-      store, target, clock, cache,
-      allowCommands: opts.allowCommands ?? false, ...(opts.emit ? { emit: opts.emit } : {}),
+      store, target, clock, cache, allowCommands: opts.allowCommands ?? false, ...(opts.emit ? { emit: opts.emit } : {}),
     });
     session.start();
-    return new Station({ ...opts, root }, session, cache, limiter);
+    return new Station({ ...opts, root }, session, cache, limiter, bandwidth);
   }
 
-  /** Runs every session's due work until nothing more is due now. */
-  async runUntilIdle(maxSteps = 10_000): Promise<void> {
-    for (let step = 0; step < maxSteps; step += 1) {
-      let worked = false;
-      for (const s of this.sessions) {
-        if (await s.tick()) worked = true;
-      }
-      if (!worked) return;
-    }
-    throw new Error(`the station did ${maxSteps} steps without becoming idle; a task is probably looping`);
-  }
-
-  /** Runs until `signal` aborts, sleeping until the next due task (re-checking every few seconds). */
-  async run(signal: AbortSignal, recheckMs = 2000): Promise<void> {
-    while (!signal.aborted) {
-      await this.runUntilIdle();
-      const now = (this.opts.clock ?? systemClock).now();
-      const wakes = this.sessions.map((s) => s.nextWake()).filter((w): w is number => w !== null);
-      const delay = Math.max(10, Math.min(recheckMs, ...wakes.map((w) => w - now)));
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, delay);
-        const onAbort = () => done();
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.wakeUp = done;
-        function done() {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        }
+  /**
+   * A device docked (its port opened and the hello succeeded): it becomes a target with its own identity and
+   * client database, and its session runs — its cradled-only packages now qualify.
+   */
+  dock(link: DeviceLink): TetheredTarget {
+    const id = link.hello.id;
+    let target = this.devices.get(id);
+    if (!target) {
+      const store = new ClientStore(deviceTargetDb(this.opts.dataDir, id));
+      store.set('id', id);
+      if (!store.get('server')) store.set('server', this.local.store.get('server') ?? this.opts.server);
+      target = new TetheredTarget({
+        id, store, clock: this.clock, bandwidth: this.bandwidth,
+        ...(this.opts.commandTimeoutMs ? { commandTimeoutMs: this.opts.commandTimeoutMs } : {}),
+        onPush: (name, bytesDone, total) => this.opts.emit?.({ type: 'progress', targetId: id, packageId: name, name: `${name} → ${link.hello.name}`, bytesDone, total, resumedFrom: 0 }),
       });
-      this.wakeUp = null;
+      // Devices run their own command lines: running them is what the device is managed for.
+      const session = new ClientSession({
+        store, target, clock: this.clock, cache: this.cache, allowCommands: true, ...(this.opts.emit ? { emit: this.opts.emit } : {}),
+      });
+      this.devices.set(id, target);
+      this.sessions.set(id, session);
+      target.attach(link);
+      session.start();
+      if (this.running) this.running.loops.push(this.loop(session, this.running.signal));
+    } else {
+      target.attach(link);
     }
+    const session = this.sessions.get(id)!;
+    session.log('info', `device ${link.hello.name} (${id}) docked on ${link.port}`);
+    link.onClose((reason) => this.undock(id, link, reason));
+    this.wake();
+    return target;
+  }
+
+  private undock(id: string, link: DeviceLink, reason: string): void {
+    const target = this.devices.get(id);
+    const session = this.sessions.get(id);
+    if (!target || !session) return;
+    if (!target.detach(reason, link)) return; // a newer link replaced this one
+    session.log('info', `device ${link.hello.name} (${id}) undocked: ${reason}`);
+    this.wake();
+  }
+
+  private async tickOne(session: ClientSession): Promise<boolean> {
+    const release = await this.semaphore.acquire();
+    try {
+      return await session.tick();
+    } finally {
+      release();
+    }
+  }
+
+  /** Runs every session's due work, side by side, until nothing more is due now. */
+  async runUntilIdle(maxSteps = 10_000): Promise<void> {
+    const idle = async (s: ClientSession) => {
+      for (let step = 0; step < maxSteps; step += 1) {
+        if (!(await this.tickOne(s))) return;
+      }
+      throw new Error(`target ${s.target.id} did ${maxSteps} steps without becoming idle; a task is probably looping`);
+    };
+    let seen = 0;
+    while (seen !== this.sessions.size) {
+      seen = this.sessions.size;
+      await Promise.all([...this.sessions.values()].map(idle));
+    }
+  }
+
+  private async loop(session: ClientSession, signal: AbortSignal, recheckMs = 2000): Promise<void> {
+    while (!signal.aborted) {
+      let worked = false;
+      try {
+        worked = await this.tickOne(session);
+      } catch (err) {
+        session.log('error', `internal error, continuing: ${(err as Error).stack ?? String(err)}`);
+      }
+      if (worked) continue;
+      const wake = session.nextWake();
+      const delay = Math.max(10, Math.min(recheckMs, wake === null ? recheckMs : wake - this.clock.now()));
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          this.wakers.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, delay);
+        signal.addEventListener('abort', done, { once: true });
+        this.wakers.add(done);
+      });
+    }
+  }
+
+  /** Runs every session until `signal` aborts; sessions of devices that dock later join in. */
+  async run(signal: AbortSignal): Promise<void> {
+    const loops = [...this.sessions.values()].map((s) => this.loop(s, signal));
+    this.running = { signal, loops };
+    while (!signal.aborted) await Promise.all(this.running.loops);
+    await Promise.all(this.running.loops);
+    this.running = null;
   }
 
   /** Something outside changed (a device docked, a package was accepted): look again now. */
   wake(): void {
-    this.wakeUp?.();
+    for (const w of [...this.wakers]) w();
   }
 
   problems(): string[] {
-    return this.sessions.flatMap((s) => s.problems.map((p) => p.message));
+    return [...this.sessions.values()].flatMap((s) => s.problems.map((p) => `${s.target.kind === 'tethered' ? `device ${s.target.id}: ` : ''}${p.message}`));
   }
 
   close(): void {
-    for (const s of this.sessions) {
+    for (const s of this.sessions.values()) {
       s.stop();
       s.store.close();
     }

@@ -1,0 +1,166 @@
+// A docked device as a managed client of its own (architecture §1): its identity comes from the link's
+// hello, its packages are pushed from the station's cache over the link, its command lines run on the
+// device, and its inventories and collected files are read over the link. While it is docked its
+// connection is pass-through ("cradled", Flags bit 0x04) over the station's network; undocked it has none,
+// and everything it needs waits for the next dock.
+import { DockhandError } from '../../shared/model/errors.js';
+import type { FileFilterItem, FileReport, Identification, Inventory } from '../../shared/protocol/types.js';
+import type { ConnectionState } from '../../shared/protocol/flags.js';
+import type { DeviceHello, DeviceLink } from '../link/device-link.js';
+import type { ClientStore } from '../store/client-store.js';
+import type { CollectedFile, CommandOutcome, PackageFile, Target } from './target.js';
+import { checkFileName, deviceSegments } from './local/device-path.js';
+import type { BandwidthClass } from './local/host-identity.js';
+import type { Clock } from './clock.js';
+
+export interface TetheredTargetOptions {
+  id: string;
+  store: ClientStore;
+  clock: Clock;
+  /** The station's own connection class: a docked device reaches the server through it. */
+  bandwidth: () => BandwidthClass;
+  commandTimeoutMs?: number;
+  /** Progress of a push to the device (bytes the device holds). */
+  onPush?: (packageFile: string, bytesDone: number, total: number) => void;
+}
+
+export const MAX_COLLECTED_FROM_DEVICE = 64 * 1024 * 1024;
+
+/** A device path made of checked segments, `\Temp\Apps`; refuses what could leave the device's root. */
+export function joinDevicePath(directory: string, fileName?: string): string {
+  const segments = deviceSegments(directory, "the device's folder");
+  if (fileName !== undefined) segments.push(checkFileName(fileName));
+  return `\\${segments.join('\\')}`;
+}
+
+export class TetheredTarget implements Target {
+  readonly kind = 'tethered' as const;
+  readonly id: string;
+  private link: DeviceLink | null = null;
+
+  constructor(private readonly opts: TetheredTargetOptions) {
+    this.id = opts.id;
+  }
+
+  /** The device docked: its link is up and its hello is known. */
+  attach(link: DeviceLink): void {
+    this.link = link;
+    const { store } = this.opts;
+    store.setJson('hello', link.hello);
+    store.set('port', link.port);
+    store.set('docked', '1');
+    store.set('last_docked_at', String(this.opts.clock.now()));
+  }
+
+  /** The device left (unplugged, bye, link failure). A stale link closing after a re-dock changes nothing. */
+  detach(reason: string, link?: DeviceLink): boolean {
+    if (link && this.link !== link) return false;
+    this.link = null;
+    this.opts.store.set('docked', '0');
+    this.opts.store.set('undock_reason', reason);
+    this.opts.store.set('last_undocked_at', String(this.opts.clock.now()));
+    return true;
+  }
+
+  get docked(): boolean {
+    return this.link !== null && !this.link.closed;
+  }
+
+  private requireLink(what: string): DeviceLink {
+    if (!this.link || this.link.closed) {
+      throw new DockhandError('LINK', `device ${this.id} is not docked, so the station cannot ${what}; it waits for the next dock`, { transient: true });
+    }
+    return this.link;
+  }
+
+  connection(): ConnectionState {
+    return this.docked ? { bandwidth: this.opts.bandwidth(), cradled: true } : { bandwidth: 'none', cradled: false };
+  }
+
+  private hello(): DeviceHello {
+    const h = this.link?.hello ?? this.opts.store.getJson<DeviceHello>('hello');
+    if (!h) throw new DockhandError('LINK', `device ${this.id} has never docked; its identity is unknown`, { transient: true });
+    return h;
+  }
+
+  async identification(): Promise<Identification> {
+    const h = this.hello();
+    return {
+      ID: h.id, DeviceName: h.name, Platform: h.platform, Processor: h.processor, CodePage: h.codePage,
+      SystemDefaultLCID: h.lcid, ...(h.userName ? { UserName: h.userName } : {}), ...(h.domain ? { Domain: h.domain } : {}),
+      ...(h.network ? { NetworkAdapter: { IPAddress: h.network.ipAddress, IPSubnet: h.network.ipSubnet, MAC: h.network.mac } } : {}),
+    };
+  }
+
+  async ipAddresses() {
+    const n = this.hello().network;
+    if (!n?.ipAddress) return [];
+    const mask = (n.ipSubnet ?? '255.255.255.255').split('.').map(Number);
+    const subnet = n.ipAddress.split('.').map((octet, i) => Number(octet) & (mask[i] ?? 255)).join('.');
+    return [{ address: n.ipAddress, subnet }];
+  }
+
+  async checkDestination(localDestination: string, fileName: string): Promise<void> {
+    joinDevicePath(localDestination, fileName);
+  }
+
+  /**
+   * Pushes the verified cache file to the device, resuming from what the device already holds (its own
+   * checkpoint, asked for each time — the device is the authority on what it has).
+   */
+  async install(file: PackageFile, localDestination: string, fileName: string, signal?: AbortSignal): Promise<string> {
+    const link = this.requireLink('push a package to it');
+    const directory = joinDevicePath(localDestination);
+    const { size, sha256 } = file;
+    const offset = await link.queryPutOffset(directory, fileName, size, sha256);
+    if (offset < 0 || offset > size) {
+      throw new DockhandError('LINK', `device ${this.id} claims to hold ${offset} bytes of a ${size}-byte file; the push restarts from zero`);
+    }
+    const devicePath = joinDevicePath(localDestination, fileName);
+    const record = (bytesDone: number) => {
+      this.opts.store.saveCheckpoint({ packageId: `push:${devicePath}`, url: `link:${link.port}`, validator: sha256, bytesDone, expectedSize: size, partPath: devicePath }, this.opts.clock.now());
+      this.opts.onPush?.(fileName, bytesDone, size);
+    };
+    record(offset);
+    const saved = await link.putFile({
+      directory, fileName, sourceFile: file.path, size, sha256, offset, ...(signal ? { signal } : {}),
+      onProgress: (p) => record(p.bytesDone),
+    });
+    this.opts.store.deleteCheckpoint(`push:${devicePath}`);
+    return saved;
+  }
+
+  async remove(savedPath: string): Promise<void> {
+    await this.requireLink(`delete ${savedPath}`).removeFile(savedPath);
+  }
+
+  async runCommand(commandLine: string, localDestination: string): Promise<CommandOutcome> {
+    const r = await this.requireLink('run a command on it').runCommand(commandLine, joinDevicePath(localDestination), this.opts.commandTimeoutMs ?? 10 * 60 * 1000);
+    return { exitCode: r.exitCode, signal: r.signal, output: r.output, durationMs: r.durationMs };
+  }
+
+  async softwareInventory(items: FileFilterItem[]): Promise<FileReport> {
+    return this.requireLink('take its software inventory').listFiles(items);
+  }
+
+  async machineInventory(): Promise<Inventory> {
+    return this.requireLink('take its machine inventory').machineInventory();
+  }
+
+  async collectFiles(items: FileFilterItem[]): Promise<CollectedFile[]> {
+    const link = this.requireLink('collect files from it');
+    const report = await link.listFiles(items);
+    const files: CollectedFile[] = [];
+    const walk = (dirs: FileReport['Directories']) => {
+      for (const d of dirs) {
+        for (const f of d.Files) {
+          const devicePath = `${d.Name.replace(/\\+$/, '')}\\${f.Name}`;
+          files.push({ devicePath, size: f.Size, read: () => link.getFile(devicePath, MAX_COLLECTED_FROM_DEVICE) });
+        }
+        walk(d.Directories);
+      }
+    };
+    walk(report.Directories);
+    return files;
+  }
+}

@@ -46,6 +46,9 @@ export function migrate(db: Db, migrations: Migration[]): void {
   }
   for (const m of sorted.slice(current)) {
     db.transaction(() => {
+      // Another process (an admin command beside a running server) may have migrated meanwhile: the
+      // version is read again under the write lock, so each step runs exactly once.
+      if ((db.pragma('user_version', { simple: true }) as number) >= m.version) return;
       m.up(db);
       db.pragma(`user_version = ${m.version}`);
     }).immediate();

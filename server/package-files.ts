@@ -1,0 +1,109 @@
+// Package downloads: GET/HEAD of DIR/packages/<ID>/<file> with a strong ETag and single byte ranges,
+// which is what checkpoint restart needs (spec §14, A3): `Range: bytes=N-` resumes, `If-Range` with a
+// stale ETag gets the whole new file. Files are streamed from an open descriptor, never buffered.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { open, type FileHandle } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import type { Db } from './db.js';
+import { etagOf, getPackage } from './catalog.js';
+import { packageFilePath, stampOf } from './package-store.js';
+import { sendText } from './http-io.js';
+
+export type RangeDecision = 'whole' | 'unsatisfiable' | { start: number; end: number };
+
+/**
+ * One `Range` header against a file of `size` bytes. Only a single `bytes=` range is honoured; a
+ * header we do not understand (several ranges, another unit, bad syntax) is ignored, which HTTP allows,
+ * and the whole file is sent.
+ */
+export function decideRange(header: string | undefined, size: number): RangeDecision {
+  if (header === undefined) return 'whole';
+  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
+  if (!m) return 'whole';
+  const [, first = '', last = ''] = m;
+  if (first === '' && last === '') return 'whole';
+  if (first === '') {
+    // suffix range: the last N bytes
+    const n = Number(last);
+    if (n === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(first);
+  if (last !== '' && Number(last) < start) return 'whole'; // syntactically invalid: ignore the header
+  if (start >= size) return 'unsatisfiable';
+  return { start, end: last === '' ? size - 1 : Math.min(Number(last), size - 1) };
+}
+
+/** If-Range holds when it names our current (strong) ETag or exactly our Last-Modified date. */
+export function ifRangeHolds(ifRange: string | undefined, etag: string, lastModified: string): boolean {
+  if (ifRange === undefined) return true;
+  const v = ifRange.trim();
+  if (v.startsWith('W/')) return false; // weak validators never match for ranges
+  if (v.startsWith('"')) return v === etag;
+  return v === lastModified;
+}
+
+function ifNoneMatchHolds(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+export async function servePackageFile(req: IncomingMessage, res: ServerResponse, db: Db, dataDir: string,
+  id: string, fileName: string): Promise<void> {
+  const pkg = getPackage(db, id);
+  if (!pkg || pkg.fileName !== fileName) {
+    sendText(res, 404, 'no such package file');
+    return;
+  }
+  let handle: FileHandle;
+  try {
+    handle = await open(packageFilePath(dataDir, pkg.id, pkg.fileName), 'r');
+  } catch {
+    sendText(res, 503, 'the package file is being replaced; try again', { 'Retry-After': '1' });
+    return;
+  }
+  let streaming = false;
+  try {
+    const st = await handle.stat({ bigint: true });
+    if (stampOf(st) !== pkg.fileStamp) {
+      // an admin is replacing the package right now: these bytes are not the ones the ETag names
+      sendText(res, 503, 'the package file is being replaced; try again', { 'Retry-After': '1' });
+      return;
+    }
+    const size = Number(st.size);
+    const etag = etagOf(pkg);
+    const lastModified = new Date(Number(st.mtimeMs)).toUTCString();
+    const common = { 'Accept-Ranges': 'bytes', ETag: etag, 'Last-Modified': lastModified };
+    if (ifNoneMatchHolds(req.headers['if-none-match'], etag)) {
+      res.writeHead(304, common);
+      res.end();
+      return;
+    }
+    const ifRange = req.headers['if-range'];
+    const range = ifRangeHolds(Array.isArray(ifRange) ? ifRange[0] : ifRange, etag, lastModified) ? decideRange(req.headers.range, size) : 'whole';
+    if (range === 'unsatisfiable') {
+      sendText(res, 416, `range not satisfiable: the file has ${size} bytes`, { ...common, 'Content-Range': `bytes */${size}` });
+      return;
+    }
+    const [start, end] = range === 'whole' ? [0, size - 1] : [range.start, range.end];
+    const length = end - start + 1;
+    res.writeHead(range === 'whole' ? 200 : 206, {
+      ...common,
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': length,
+      ...(range === 'whole' ? {} : { 'Content-Range': `bytes ${start}-${end}/${size}` }),
+    });
+    if (req.method === 'HEAD' || length === 0) {
+      res.end();
+      return;
+    }
+    streaming = true;
+    // the stream owns the handle from here and closes it when done or destroyed
+    await pipeline(handle.createReadStream({ start, end }), res).catch(() => {
+      // the device went away mid-download: normal for checkpoint restart, nothing to report
+    });
+  } finally {
+    if (!streaming) await handle.close();
+  }
+}

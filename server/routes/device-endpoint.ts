@@ -1,0 +1,72 @@
+// POST /devicemgmt/server.aspx: every device message arrives here (spec §2.1) and is told apart by
+// X-Device-Action (any case) and, for reports, X-Device-ReportType. When the action is missing or not
+// one we know, the root element of the body decides (spec A1): that is how download status POSTs from
+// clients that send no action are still understood.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  parseDocument, parseFileReport, parseInstructionsRequest, parseInventory, parsePackageLocationRequest,
+  parsePollRequest, parseStatus, readDeviceHeaders,
+} from '../../shared/protocol/index.js';
+import type { DmDocument } from '../../shared/protocol/types.js';
+import type { DeviceHeaders } from '../../shared/protocol/headers.js';
+import type { ServerContext } from '../context.js';
+import { BadRequestError, readBody } from '../http-io.js';
+import { handlePoll } from './poll.js';
+import { handleInstructionsRequest } from './instructions.js';
+import { handleLocationRequest } from './location.js';
+import { handleStatus } from './status.js';
+import { handleFileCollection, handleMachineInventory, handleSoftwareInventory } from './reports.js';
+
+/** Devices that send no X-Device-UUID still get their messages recorded, under this name. */
+export const UNKNOWN_DEVICE = '(unknown device)';
+
+// TextDecoder drops a UTF-8 byte order mark, which some clients put before `<?xml`.
+const decoder = new TextDecoder('utf-8');
+
+export async function handleDevicePost(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const headers = readDeviceHeaders(req.headers);
+  const deviceId = headers.uuid || UNKNOWN_DEVICE;
+  const isReport = headers.action === 'Report' || (headers.action === undefined && headers.reportType !== undefined);
+
+  if (isReport && headers.reportType === 'FileCollection') {
+    const devicePath = headers.fullyQualifiedFilename;
+    if (devicePath === undefined) {
+      throw new BadRequestError('a file collection report needs an X-Device-FullyQualifiedFilename header');
+    }
+    await handleFileCollection(ctx, req, res, deviceId, devicePath);
+    return;
+  }
+
+  const big = isReport || headers.action === undefined;
+  const maxBytes = big ? Math.max(ctx.limits.reportBytes, ctx.limits.documentBytes) : ctx.limits.documentBytes;
+  const xml = decoder.decode(await readBody(req, maxBytes));
+  const opts = { maxBytes };
+  switch (headers.action) {
+    case 'Poll': return handlePoll(ctx, res, headers, parsePollRequest(xml, opts));
+    case 'InstructionRequest': return handleInstructionsRequest(ctx, res, parseInstructionsRequest(xml, opts));
+    case 'LocationRequest': return handleLocationRequest(ctx, req, res, parsePackageLocationRequest(xml, opts));
+    case 'Status': return handleStatus(ctx, res, deviceId, parseStatus(xml, opts));
+    case 'Report':
+      if (headers.reportType === 'SoftwareInventory') return handleSoftwareInventory(ctx, res, deviceId, parseFileReport(xml, opts));
+      if (headers.reportType === 'MachineInventory') return handleMachineInventory(ctx, res, deviceId, parseInventory(xml, opts));
+      return dispatchByRoot(ctx, req, res, headers, deviceId, parseDocument(xml, opts));
+    case undefined:
+      return dispatchByRoot(ctx, req, res, headers, deviceId, parseDocument(xml, opts));
+  }
+}
+
+function dispatchByRoot(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, headers: Partial<DeviceHeaders>,
+  deviceId: string, doc: DmDocument): void {
+  switch (doc.kind) {
+    case 'DevicePoll': return handlePoll(ctx, res, headers, doc.value);
+    case 'InstructionsRequest': return handleInstructionsRequest(ctx, res, doc.value);
+    case 'PackageLocationRequest': return handleLocationRequest(ctx, req, res, doc.value);
+    case 'Status': return handleStatus(ctx, res, deviceId, doc.value);
+    case 'FileReport': return handleSoftwareInventory(ctx, res, deviceId, doc.value);
+    case 'Inventory': return handleMachineInventory(ctx, res, deviceId, doc.value);
+    case 'PollResponse':
+    case 'Instructions':
+    case 'PackageLocation':
+      throw new BadRequestError(`a ${doc.kind} document is what the server sends, not what a device posts`);
+  }
+}

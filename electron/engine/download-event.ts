@@ -88,7 +88,7 @@ async function fetchAndSave(session: ClientSession, task: TaskRecord, pkg: Packa
     packageId: pkg.id, url, fileName, userId: session.target.id, signal: session.signal,
     ...(pkg.packageSize !== null ? { expectedSize: pkg.packageSize } : {}), ...(pkg.sha256 ? { sha256: pkg.sha256 } : {}),
     onProgress: (bytesDone, total, resumedFrom) => session.emit({
-      type: 'progress', targetId: session.target.id, packageId: pkg.id, name: pkg.name ?? pkg.id, bytesDone, total, resumedFrom,
+      type: 'progress', leg: 'download', targetId: session.target.id, packageId: pkg.id, name: pkg.name ?? pkg.id, bytesDone, total, resumedFrom,
     }),
   });
   if (!cached.reused) {

@@ -1,13 +1,14 @@
 // The station itself as a managed client: its files live under a root folder (`--root`), LocalDestination
 // mapped into it (`\temp` → ROOT/temp) with any escape refused; commands run there without a shell.
 // The station is never cradled: cradled-only packages never run for it.
-import { copyFile, link, mkdir, readFile, rm, chmod, rename } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, rm, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileFilterItem } from '../../shared/protocol/types.js';
 import type { CollectedFile, CommandOutcome, PackageFile, Target } from './target.js';
 import type { ConnectionState } from '../../shared/protocol/flags.js';
 import { checkFileName, mapDevicePath } from './local/device-path.js';
-import { runCommandLine, splitCommandLine } from './local/command-line.js';
+import { runCommandLine } from './local/command-line.js';
+import { makeProgramRunnable } from './local/runnable.js';
 import { softwareInventory } from './local/software-inventory.js';
 import { selectFilesForCollection } from './local/file-collection.js';
 import { machineInventory } from './local/machine-inventory.js';
@@ -78,10 +79,7 @@ export class LocalTarget implements Target {
   async runCommand(commandLine: string, localDestination: string, signal?: AbortSignal): Promise<CommandOutcome> {
     const cwd = mapDevicePath(this.root, localDestination);
     await mkdir(cwd, { recursive: true });
-    // A package downloaded over HTTP loses its file mode; the program the server names in the package's
-    // own folder is made executable, as any program file is runnable on the device (decision).
-    const program = splitCommandLine(commandLine)[0];
-    if (program && !/[\\/]/.test(program)) await chmod(path.join(cwd, program), 0o755).catch(() => undefined);
+    await makeProgramRunnable(commandLine, cwd);
     const r = await runCommandLine({
       commandLine, cwd, root: this.root, ...(this.opts.commandTimeoutMs ? { timeoutMs: this.opts.commandTimeoutMs } : {}),
       ...(signal ? { signal } : {}),

@@ -22,6 +22,7 @@ export interface TetheredTargetOptions {
   commandTimeoutMs?: number;
   /** Progress of a push to the device (bytes the device holds). */
   onPush?: (packageFile: string, bytesDone: number, total: number) => void;
+  log?: (line: string) => void;
 }
 
 export const MAX_COLLECTED_FROM_DEVICE = 64 * 1024 * 1024;
@@ -122,6 +123,9 @@ export class TetheredTarget implements Target {
       this.opts.onPush?.(fileName, bytesDone, size);
     };
     record(offset);
+    this.opts.log?.(offset > 0
+      ? `pushing ${fileName} to device ${this.id}: resuming from byte ${offset} of ${size} (the device kept them)`
+      : `pushing ${fileName} to device ${this.id}: ${size} bytes`);
     const saved = await link.putFile({
       directory, fileName, sourceFile: file.path, size, sha256, offset, ...(signal ? { signal } : {}),
       onProgress: (p) => record(p.bytesDone),

@@ -8,14 +8,19 @@ import { createReporter } from './progress.js';
 import { ClientStore } from '../store/client-store.js';
 import { localTargetDb } from './station.js';
 import { describeError } from '../../shared/model/errors.js';
+import { readConfig } from './config.js';
+import { DockManager } from './docking.js';
+import { parseUsbIds } from '../link/discovery.js';
 
 const usage = `usage:
   dockhand station [--server URL] [--data DIR] [--root DIR] [--id DEVICE-ID] [--allow-commands] [--once]
-                   [--rate-limit BYTES/S] [--bandwidth auto|low|high]
+                   [--rate-limit BYTES/S] [--bandwidth auto|low|high] [--concurrency N]
+                   [--serial PATH[,PATH…]] [--baud N] [--usb VID:PID[,VID:PID…]]
   dockhand station status [--data DIR] [--json]
   dockhand station accept --package ID [--data DIR]
 
-Without --server the station runs the bundled reference server with a demo catalog on 127.0.0.1.`;
+Without --server the station runs the bundled reference server with a demo catalog on 127.0.0.1.
+Options not given come from DATA/station.json when it exists.`;
 
 /** The OS's per-user application data folder, as Electron's userData would be. */
 export function defaultDataDir(): string {
@@ -33,6 +38,12 @@ export function parseRate(text: string): number {
   return Math.round(Number(m[1]) * mult);
 }
 
+function positiveInt(text: string, option: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${option} must be a positive whole number, not '${text}'`);
+  return n;
+}
+
 function fail(message: string): number {
   process.stderr.write(`dockhand station: ${message}\n`);
   return 2;
@@ -46,8 +57,10 @@ export async function stationCommand(args: string[]): Promise<number> {
     ({ values } = parseArgs({
       args, strict: true, allowPositionals: false, options: {
         server: { type: 'string' }, data: { type: 'string' }, root: { type: 'string' }, id: { type: 'string' },
-        'allow-commands': { type: 'boolean', default: false }, once: { type: 'boolean', default: false },
-        'rate-limit': { type: 'string' }, bandwidth: { type: 'string', default: 'auto' }, help: { type: 'boolean' },
+        'allow-commands': { type: 'boolean' }, once: { type: 'boolean', default: false },
+        'rate-limit': { type: 'string' }, bandwidth: { type: 'string' }, concurrency: { type: 'string' },
+        serial: { type: 'string', multiple: true }, baud: { type: 'string' }, usb: { type: 'string', multiple: true },
+        help: { type: 'boolean' },
       },
     }));
   } catch (err) {
@@ -57,19 +70,33 @@ export async function stationCommand(args: string[]): Promise<number> {
     process.stdout.write(`${usage}\n`);
     return 0;
   }
-  const bandwidth = values.bandwidth;
-  if (bandwidth !== 'auto' && bandwidth !== 'low' && bandwidth !== 'high') return fail(`--bandwidth must be auto, low or high, not '${bandwidth}'`);
-  let rateLimit = 0;
+  const dataDir = path.resolve(values.data ?? defaultDataDir());
+  let config;
   try {
-    if (values['rate-limit']) rateLimit = parseRate(values['rate-limit']);
+    config = readConfig(dataDir);
   } catch (err) {
     return fail(describeError(err));
   }
-  const dataDir = path.resolve(values.data ?? defaultDataDir());
+  const bandwidth = values.bandwidth ?? config.bandwidth;
+  if (bandwidth !== 'auto' && bandwidth !== 'low' && bandwidth !== 'high') return fail(`--bandwidth must be auto, low or high, not '${bandwidth}'`);
+  let rateLimit = config.rateLimit;
+  let concurrency = config.concurrency;
+  let baudRate = config.baudRate;
+  let usb;
+  try {
+    if (values['rate-limit']) rateLimit = parseRate(values['rate-limit']);
+    if (values.concurrency) concurrency = positiveInt(values.concurrency, '--concurrency');
+    if (values.baud) baudRate = positiveInt(values.baud, '--baud');
+    usb = parseUsbIds([...config.usb, ...(values.usb ?? [])].flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean));
+  } catch (err) {
+    return fail(describeError(err));
+  }
+  const serialPaths = [...new Set([...config.serialPorts, ...(values.serial ?? []).flatMap((v) => v.split(','))].map((p) => p.trim()).filter(Boolean))];
+  const allowCommands = values['allow-commands'] ?? config.allowCommands;
   const report = createReporter(process.stdout);
   const closers: Array<() => Promise<void>> = [];
 
-  let server = values.server;
+  let server = values.server ?? config.server;
   if (server && !/^https?:\/\//i.test(server)) return fail(`--server must be an http:// or https:// URL, not '${server}'`);
   if (server && new URL(server).pathname === '/') server = new URL('/devicemgmt/server.aspx', server).toString();
   if (!server) {
@@ -84,14 +111,24 @@ export async function stationCommand(args: string[]): Promise<number> {
   try {
     station = await Station.open({
       dataDir, server, ...(values.root ? { root: path.resolve(values.root) } : {}), ...(values.id ? { id: values.id } : {}),
-      allowCommands: values['allow-commands'], rateLimit, bandwidth, emit: report,
+      allowCommands, rateLimit, bandwidth, concurrency, emit: report,
     });
   } catch (err) {
     for (const c of closers) await c();
     return fail(`cannot open the station's data in ${dataDir}: ${describeError(err)}`);
   }
   process.stdout.write(`station ${station.local.target.id} using ${server}; data in ${dataDir}; packages in ${station.root}` +
-    `${values['allow-commands'] ? '; commands allowed' : '; commands not allowed (use --allow-commands)'}\n`);
+    `${allowCommands ? '; commands allowed' : '; commands not allowed (use --allow-commands)'}\n`);
+  let docking: DockManager | null = null;
+  if (serialPaths.length > 0 || usb.length > 0) {
+    docking = new DockManager(station, {
+      serialPaths, usb, serial: { baudRate },
+      log: (line) => report({ type: 'log', targetId: station.local.target.id, level: 'info', message: line }),
+    });
+    closers.unshift(() => docking!.stop());
+    await docking.start();
+    process.stdout.write(`watching ${[...serialPaths, ...usb.map((u) => `usb ${u.vendorId.toString(16).padStart(4, '0')}:${u.productId?.toString(16).padStart(4, '0') ?? '*'}`)].join(', ')}\n`);
+  }
 
   let code = 0;
   try {
@@ -111,8 +148,8 @@ export async function stationCommand(args: string[]): Promise<number> {
       process.stdout.write('stopping: tasks and checkpoints are saved\n');
     }
   } finally {
-    station.close();
     for (const c of closers) await c();
+    station.close();
   }
   return code;
 }

@@ -2,6 +2,7 @@
 // device that ever docked — sharing one package cache and one rate limiter, and the loops that run them.
 // Sessions run side by side; a semaphore bounds how many tasks run at once (the concurrency setting).
 import { mkdir } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { EngineEvent } from '../../shared/model/events.js';
@@ -56,6 +57,7 @@ export class Station {
   private readonly semaphore: Semaphore;
   private readonly wakers = new Set<() => void>();
   private running: { signal: AbortSignal; loops: Promise<void>[] } | null = null;
+  private closed = false;
 
   private constructor(
     readonly opts: StationOptions & { root: string },
@@ -101,7 +103,9 @@ export class Station {
       store, target, clock, cache, allowCommands: opts.allowCommands ?? false, ...(opts.emit ? { emit: opts.emit } : {}),
     });
     session.start();
-    return new Station({ ...opts, root }, session, cache, limiter, bandwidth);
+    const station = new Station({ ...opts, root }, session, cache, limiter, bandwidth);
+    station.loadKnownDevices();
+    return station;
   }
 
   /**
@@ -110,28 +114,8 @@ export class Station {
    */
   dock(link: DeviceLink): TetheredTarget {
     const id = link.hello.id;
-    let target = this.devices.get(id);
-    if (!target) {
-      const store = new ClientStore(deviceTargetDb(this.opts.dataDir, id));
-      store.set('id', id);
-      if (!store.get('server')) store.set('server', this.local.store.get('server') ?? this.opts.server);
-      target = new TetheredTarget({
-        id, store, clock: this.clock, bandwidth: this.bandwidth,
-        ...(this.opts.commandTimeoutMs ? { commandTimeoutMs: this.opts.commandTimeoutMs } : {}),
-        onPush: (name, bytesDone, total) => this.opts.emit?.({ type: 'progress', targetId: id, packageId: name, name: `${name} → ${link.hello.name}`, bytesDone, total, resumedFrom: 0 }),
-      });
-      // Devices run their own command lines: running them is what the device is managed for.
-      const session = new ClientSession({
-        store, target, clock: this.clock, cache: this.cache, allowCommands: true, ...(this.opts.emit ? { emit: this.opts.emit } : {}),
-      });
-      this.devices.set(id, target);
-      this.sessions.set(id, session);
-      target.attach(link);
-      session.start();
-      if (this.running) this.running.loops.push(this.loop(session, this.running.signal));
-    } else {
-      target.attach(link);
-    }
+    const target = this.deviceTarget(id, link.hello.name);
+    target.attach(link);
     const session = this.sessions.get(id)!;
     session.log('info', `device ${link.hello.name} (${id}) docked on ${link.port}`);
     link.onClose((reason) => this.undock(id, link, reason));
@@ -139,7 +123,54 @@ export class Station {
     return target;
   }
 
+  /** The target and session of a device, made (or reopened from its client database) on first need. */
+  private deviceTarget(id: string, name: string): TetheredTarget {
+    const known = this.devices.get(id);
+    if (known) return known;
+    const store = new ClientStore(deviceTargetDb(this.opts.dataDir, id));
+    store.set('id', id);
+    if (!store.get('server')) store.set('server', this.local.store.get('server') ?? this.opts.server);
+    let session: ClientSession | null = null;
+    const target = new TetheredTarget({
+      id, store, clock: this.clock, bandwidth: this.bandwidth, log: (line) => session?.log('info', line),
+      ...(this.opts.commandTimeoutMs ? { commandTimeoutMs: this.opts.commandTimeoutMs } : {}),
+      onPush: (file, bytesDone, total) => this.opts.emit?.({ type: 'progress', leg: 'push', targetId: id, packageId: file, name: `${file} → ${name}`, bytesDone, total, resumedFrom: 0 }),
+    });
+    // Devices run their own command lines: running them is what the device is managed for.
+    session = new ClientSession({
+      store, target, clock: this.clock, cache: this.cache, allowCommands: true, ...(this.opts.emit ? { emit: this.opts.emit } : {}),
+    });
+    this.devices.set(id, target);
+    this.sessions.set(id, session);
+    session.start();
+    if (this.running) this.running.loops.push(this.loop(session, this.running.signal));
+    return target;
+  }
+
+  /** Devices that docked in earlier runs: their queued messages are delivered, their work waits for dock. */
+  private loadKnownDevices(): void {
+    const dir = path.join(this.opts.dataDir, 'targets');
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir)) {
+      const file = path.join(dir, name, 'client.sqlite');
+      if (!name.startsWith('device-') || !existsSync(file)) continue;
+      const store = new ClientStore(file);
+      let id: string | null;
+      let hello: { name?: string } | null;
+      try {
+        id = store.get('id');
+        hello = store.getJson<{ name?: string }>('hello');
+        store.set('docked', '0');
+        store.set('current_package', '');
+      } finally {
+        store.close();
+      }
+      if (id) this.deviceTarget(id, hello?.name ?? id);
+    }
+  }
+
   private undock(id: string, link: DeviceLink, reason: string): void {
+    if (this.closed) return;
     const target = this.devices.get(id);
     const session = this.sessions.get(id);
     if (!target || !session) return;
@@ -216,6 +247,7 @@ export class Station {
   }
 
   close(): void {
+    this.closed = true;
     for (const s of this.sessions.values()) {
       s.stop();
       s.store.close();

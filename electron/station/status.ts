@@ -30,7 +30,18 @@ export interface TransferView {
   resumePoint: number;
 }
 
+export interface DeviceView {
+  id: string;
+  name: string;
+  port: string;
+  state: 'docked' | 'undocked';
+  currentPackage: string;
+  lastDockedAt: string | null;
+  undockReason: string;
+}
+
 export interface StatusView {
+  devices: DeviceView[];
   targets: Array<{ id: string; kind: string; server: string; root: string | null; outboxQueued: number }>;
   tasks: TaskView[];
   transfers: TransferView[];
@@ -59,7 +70,7 @@ function targetDbs(dataDir: string): Array<{ kind: string; file: string }> {
 }
 
 export function readStatus(dataDir: string, now = Date.now()): StatusView {
-  const view: StatusView = { targets: [], tasks: [], transfers: [], packages: [], outbox: [] };
+  const view: StatusView = { devices: [], targets: [], tasks: [], transfers: [], packages: [], outbox: [] };
   const packageNames = new Map<string, string | null>();
   for (const { kind, file } of targetDbs(dataDir)) {
     const store = new ClientStore(file);
@@ -69,6 +80,15 @@ export function readStatus(dataDir: string, now = Date.now()): StatusView {
       for (const [k, v] of names) packageNames.set(k, v);
       const queued = store.outbox(['queued']);
       view.targets.push({ id, kind, server: store.get('server') ?? '', root: store.get('root'), outboxQueued: queued.length });
+      if (kind === 'tethered') {
+        const hello = store.getJson<{ name?: string }>('hello');
+        const docked = store.get('last_docked_at');
+        view.devices.push({
+          id, name: hello?.name ?? id, port: store.get('port') ?? '', state: store.get('docked') === '1' ? 'docked' : 'undocked',
+          currentPackage: store.get('current_package') ?? '', lastDockedAt: docked ? new Date(Number(docked)).toISOString() : null,
+          undockReason: store.get('undock_reason') ?? '',
+        });
+      }
       for (const t of store.tasks()) {
         view.tasks.push({
           target: id, kind: t.kind, package: t.packageId, packageName: names.get(t.packageId) ?? null, state: t.state,
@@ -114,6 +134,9 @@ export function readStatus(dataDir: string, now = Date.now()): StatusView {
 
 export function formatStatus(v: StatusView): string {
   const lines: string[] = [];
+  for (const d of v.devices) {
+    lines.push(`device ${d.name} (${d.id}) ${d.state}${d.port ? ` on ${d.port}` : ''}${d.currentPackage ? `, installing ${d.currentPackage}` : ''}`);
+  }
   for (const t of v.targets) lines.push(`target ${t.id} (${t.kind}) server ${t.server}; ${t.outboxQueued} message(s) waiting to be sent`);
   lines.push('', 'tasks:');
   for (const t of v.tasks) {

@@ -1,0 +1,109 @@
+// Docking: watches the bench's serial ports and USB devices, opens a link to whatever appears, and hands
+// each device that answers the hello to the station as a target of its own. When a link goes away
+// (unplugged, bye, dead peer) the device is undocked; when the port comes back it docks again and its
+// waiting work resumes.
+//
+//   --serial PATH[,PATH…]  explicit ports (a pseudo-terminal, /dev/ttyGS0, /dev/serial/by-id/…)
+//   --usb VID:PID          USB devices: USB-serial adapters found in the system's port list, and devices with
+//                          a vendor-specific interface (bulk IN/OUT) opened through WebUSB. A device whose
+//                          interface a kernel driver holds (a USB-serial adapter) cannot be claimed over
+//                          WebUSB and is reached through its serial port instead.
+import type { Transport } from '../link/transport.js';
+import type { DeviceLink } from '../link/device-link.js';
+import { openDeviceLink } from '../link/link-client.js';
+import { listSerialPorts, openSerialTransport, type SerialSettings } from '../link/serial.js';
+import { watchSerialPorts, type SerialDiscovery } from '../link/discovery.js';
+import { openWatchedUsbDevice, usbLabel, watchUsbDevices, type UsbDeviceLike, type UsbIdFilter, type UsbWatcher } from '../link/usb.js';
+import { describeError } from '../../shared/model/errors.js';
+import type { Station } from './station.js';
+
+export interface DockingOptions {
+  serialPaths: string[];
+  serial: SerialSettings;
+  usb: UsbIdFilter[];
+  /** Seconds between attempts on a port that is present but whose device does not answer. */
+  retryMs?: number;
+  log: (line: string) => void;
+}
+
+export class DockManager {
+  private serial: SerialDiscovery | null = null;
+  private usbWatcher: UsbWatcher | null = null;
+  private readonly links = new Map<string, DeviceLink>();
+  private readonly opening = new Set<string>();
+  private closed = false;
+
+  constructor(private readonly station: Station, private readonly opts: DockingOptions) {}
+
+  /** Starts watching; resolves once the ports present at start were tried. */
+  async start(): Promise<void> {
+    const { opts } = this;
+    if (opts.serialPaths.length > 0 || opts.usb.length > 0) {
+      this.serial = watchSerialPorts({
+        paths: opts.serialPaths, usb: opts.usb, list: listSerialPorts, log: opts.log,
+        onAttach: (port) => void this.openPort(port.path, () => openSerialTransport(port.path, opts.serial)),
+        onDetach: (port) => void this.links.get(port.path)?.close('the port went away'),
+      });
+      await this.serial.ready;
+    }
+    if (opts.usb.length > 0) {
+      this.usbWatcher = watchUsbDevices({
+        filters: opts.usb, log: opts.log,
+        onConnect: (device: UsbDeviceLike) => void this.openPort(usbLabel(device), () => openWatchedUsbDevice(device)),
+        onDisconnect: (device: UsbDeviceLike) => void this.links.get(usbLabel(device))?.close('the USB device was unplugged'),
+      });
+      await this.usbWatcher.ready;
+    }
+    await this.settled();
+  }
+
+  /** Waits until no port is in the middle of its hello. */
+  async settled(): Promise<void> {
+    while (this.opening.size > 0) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  private async openPort(key: string, open: () => Promise<Transport>): Promise<void> {
+    if (this.closed || this.opening.has(key) || this.links.has(key)) return;
+    this.opening.add(key);
+    let transport: Transport | null = null;
+    try {
+      transport = await open();
+      const link = await openDeviceLink(transport);
+      if (this.closed) {
+        await link.close('the station is stopping');
+        return;
+      }
+      this.links.set(key, link);
+      link.onClose(() => {
+        this.links.delete(key);
+        // The port is still there (the agent restarted, a dead peer): try again after a pause.
+        setTimeout(() => {
+          if (!this.closed && this.serial?.ports().some((p) => p.path === key)) void this.openPort(key, open);
+        }, this.opts.retryMs ?? 1000).unref();
+      });
+      this.station.dock(link);
+    } catch (err) {
+      this.opts.log(`no device answered on ${key}: ${describeError(err)}; trying again when it reappears`);
+      await transport?.close().catch(() => undefined);
+      setTimeout(() => {
+        if (!this.closed && this.serial?.ports().some((p) => p.path === key)) void this.openPort(key, open);
+      }, this.opts.retryMs ?? 3000).unref();
+    } finally {
+      this.opening.delete(key);
+    }
+  }
+
+  /** Docked links, by port. */
+  docked(): DeviceLink[] {
+    return [...this.links.values()];
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    this.serial?.close();
+    this.usbWatcher?.close();
+    await this.settled();
+    await Promise.all([...this.links.values()].map((l) => l.close('the station is stopping').catch(() => undefined)));
+    this.links.clear();
+  }
+}

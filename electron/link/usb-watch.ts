@@ -1,0 +1,133 @@
+// Hotplug for USB link devices: the devices present at start (`getDevices()`), then WebUSB `connect` /
+// `disconnect` events, filtered by vendor/product ID.
+//
+// A machine without a USB bus (CI, containers) makes node-usb's getDevices() reject. That is "no devices",
+// logged once. The watcher then does not subscribe to events at all: node-usb's addEventListener starts a
+// getDevices() of its own whose rejection nobody can catch, which would take the whole process down.
+import { errorText } from './usb-errors.js';
+import { matchesUsbFilters, type UsbConnectionEventLike, type UsbDeviceLike, type UsbIdFilter, type WebUsbLike } from './usb-types.js';
+
+export type UsbWatcherState = 'starting' | 'watching' | 'no-usb' | 'closed';
+
+export interface UsbWatchOptions {
+  /** Devices to report; an empty list reports none (see matchesUsbFilters). */
+  filters: readonly UsbIdFilter[];
+  onConnect: (device: UsbDeviceLike) => void;
+  onDisconnect: (device: UsbDeviceLike) => void;
+  /** The WebUSB object, or how to get it (electron/link/usb.ts passes node-usb's). */
+  webusb: WebUsbLike | (() => Promise<WebUsbLike>);
+  log?: (line: string) => void;
+}
+
+export interface UsbWatcher {
+  /** Resolves once the devices present at start have been reported (or USB turned out to be absent). */
+  readonly ready: Promise<void>;
+  readonly state: UsbWatcherState;
+  /** Why there are no USB devices, when state is 'no-usb'. */
+  readonly problem: string | undefined;
+  /** The matching devices attached now. */
+  devices(): UsbDeviceLike[];
+  close(): void;
+}
+
+/**
+ * node-usb makes a new device object per getDevices() call but keeps one per `handle` for its events;
+ * a browser keeps one object per device. Keying on the handle when there is one covers both.
+ */
+const identities = new WeakMap<object, string>();
+let nextIdentity = 0;
+function deviceKey(device: UsbDeviceLike): string {
+  const handle = (device as { handle?: unknown }).handle;
+  if (typeof handle === 'string' || typeof handle === 'number') return `handle:${handle}`;
+  let id = identities.get(device);
+  if (id === undefined) {
+    nextIdentity += 1;
+    id = `object:${nextIdentity}`;
+    identities.set(device, id);
+  }
+  return id;
+}
+
+export function watchUsbDevicesWith(opts: UsbWatchOptions): UsbWatcher {
+  const known = new Map<string, UsbDeviceLike>();
+  let state: UsbWatcherState = 'starting';
+  let problem: string | undefined;
+  let usb: WebUsbLike | undefined;
+  const log = opts.log ?? (() => undefined);
+
+  const call = (what: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      log(`USB watcher: the ${what} handler failed: ${errorText(err)}`);
+    }
+  };
+  const add = (device: UsbDeviceLike) => {
+    if (state === 'closed' || !matchesUsbFilters(device, opts.filters)) return;
+    const key = deviceKey(device);
+    if (known.has(key)) return;
+    known.set(key, device);
+    call('connect', () => opts.onConnect(device));
+  };
+  const remove = (device: UsbDeviceLike) => {
+    const key = deviceKey(device);
+    const was = known.get(key);
+    if (state === 'closed' || !was) return;
+    known.delete(key);
+    call('disconnect', () => opts.onDisconnect(was));
+  };
+  const onConnectEvent = (event: Event) => add((event as UsbConnectionEventLike).device);
+  const onDisconnectEvent = (event: Event) => remove((event as UsbConnectionEventLike).device);
+
+  const noUsb = (why: string) => {
+    if (state === 'closed') return;
+    problem = why;
+    state = 'no-usb';
+    log(`USB: ${why}; USB devices will not be detected (serial ports still are)`);
+  };
+
+  const start = async () => {
+    try {
+      usb = typeof opts.webusb === 'function' ? await opts.webusb() : opts.webusb;
+    } catch (err) {
+      return noUsb(`USB support could not be loaded (${errorText(err)})`);
+    }
+    let present: UsbDeviceLike[];
+    try {
+      present = await usb.getDevices();
+    } catch (err) {
+      return noUsb(`no USB bus is reachable (${errorText(err)})`);
+    }
+    if (state === 'closed') return;
+    usb.addEventListener('connect', onConnectEvent);
+    usb.addEventListener('disconnect', onDisconnectEvent);
+    state = 'watching';
+    present.forEach(add);
+    // A device plugged in between the first look and the subscription raised no event: look once more.
+    try {
+      (await usb.getDevices()).forEach(add);
+    } catch {
+      // the first look worked; events will carry on
+    }
+  };
+
+  const ready = start().catch((err: unknown) => noUsb(`the USB watcher failed (${errorText(err)})`));
+
+  return {
+    ready,
+    get state() {
+      return state;
+    },
+    get problem() {
+      return problem;
+    },
+    devices: () => [...known.values()],
+    close() {
+      if (state === 'closed') return;
+      state = 'closed';
+      usb?.removeEventListener('connect', onConnectEvent);
+      usb?.removeEventListener('disconnect', onDisconnectEvent);
+      known.clear();
+    },
+  };
+}

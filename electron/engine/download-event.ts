@@ -85,7 +85,7 @@ export function fileNameFromUrl(url: string): string {
 async function fetchAndSave(session: ClientSession, task: TaskRecord, pkg: PackageRecord, url: string, fileName: string): Promise<void> {
   const { store } = session;
   const cached = await session.opts.cache.fetch({
-    packageId: pkg.id, url, fileName, userId: session.target.id, signal: session.signal,
+    packageId: pkg.id, url, fileName, userId: session.target.id, signal: session.signalFor(pkg.id),
     ...(pkg.packageSize !== null ? { expectedSize: pkg.packageSize } : {}), ...(pkg.sha256 ? { sha256: pkg.sha256 } : {}),
     onProgress: (bytesDone, total, resumedFrom) => session.emit({
       type: 'progress', leg: 'download', targetId: session.target.id, packageId: pkg.id, name: pkg.name ?? pkg.id, bytesDone, total, resumedFrom,
@@ -97,7 +97,7 @@ async function fetchAndSave(session: ClientSession, task: TaskRecord, pkg: Packa
       (cached.resumedFrom > 0 ? `, resumed from byte ${cached.resumedFrom}` : '') +
       (cached.restartedFromZero ? ', restarted from zero' : ''), pkg.id);
   }
-  const saved = await session.target.install(cached, pkg.localDestination ?? '\\', fileName, session.signal);
+  const saved = await session.target.install(cached, pkg.localDestination ?? '\\', fileName, session.signalFor(pkg.id));
   store.updatePackage(pkg.id, { downloaded: true, savedPath: saved, fileName }, session.now());
   queueStatus(session, task, STATUS_DOWNLOAD_SUCCESSFUL, 'downloaded');
 }
@@ -115,7 +115,7 @@ async function execute(session: ClientSession, task: TaskRecord, pkg: PackageRec
     return `command refused: ${reason}`;
   }
   try {
-    const out = await session.target.runCommand(pkg.commandLine, pkg.localDestination ?? '\\', session.signal);
+    const out = await session.target.runCommand(pkg.commandLine, pkg.localDestination ?? '\\', session.signalFor(pkg.id));
     const tail = out.output.length > 2000 ? `…${out.output.slice(-2000)}` : out.output;
     if (out.exitCode === 0) {
       queueStatus(session, task, STATUS_EXECUTION_SUCCESSFUL, 'executed', [{ name: 'ExitCode', value: '0' }]);

@@ -49,6 +49,7 @@ export class ClientSession {
   readonly clock: Clock;
   private offlineUntil = 0;
   private readonly abort = new AbortController();
+  private readonly taskAborts = new Map<string, AbortController>();
   readonly problems: SessionProblem[] = [];
 
   constructor(readonly opts: SessionOptions) {
@@ -129,8 +130,43 @@ export class ClientSession {
   conditionFor(task: TaskRecord): string {
     if (!this.connected()) return 'waiting for dock';
     if (task.kind !== 'download') return '';
+    if (this.pausedPackages().includes(task.packageId)) return 'paused by a technician';
     const pkg = this.store.package(task.packageId);
     return pkg ? downloadCondition(pkg, this.target.connection()) : '';
+  }
+
+  /** Packages whose transfers a technician paused; kept in the client database across restarts. */
+  pausedPackages(): string[] {
+    return this.store.getJson<string[]>('paused') ?? [];
+  }
+
+  /** Pauses a package's transfer: a running one stops at once (its checkpoint kept), a waiting one stays. */
+  pause(packageId: string): void {
+    const paused = new Set(this.pausedPackages());
+    paused.add(packageId);
+    this.store.setJson('paused', [...paused]);
+    this.taskAborts.get(packageId)?.abort();
+  }
+
+  /** Stops the package's task in progress, if any (a cancel). */
+  abortTask(packageId: string): void {
+    this.taskAborts.get(packageId)?.abort();
+  }
+
+  resume(packageId: string): void {
+    this.store.setJson('paused', this.pausedPackages().filter((p) => p !== packageId));
+  }
+
+  /** Cancels one task's work in progress (pause, cancel), leaving the others running. */
+  signalFor(packageId: string): AbortSignal {
+    return this.taskAborts.get(packageId)?.signal ?? this.signal;
+  }
+
+  /** Makes a waiting task due now, and forgets an offline wait: "retry now". */
+  retryNow(task: TaskRecord): void {
+    this.offlineUntil = 0;
+    this.store.set('outbox_retry_at', '0');
+    this.store.updateTask(task.id, { nextRun: this.now(), waitingFor: '' }, this.now());
   }
 
   /** A tethered device that is not docked has no connection at all; the station itself always has one. */
@@ -214,6 +250,10 @@ export class ClientSession {
 
   private async run(task: TaskRecord): Promise<void> {
     const now = this.now();
+    const abort = new AbortController();
+    const onStop = () => abort.abort();
+    this.signal.addEventListener('abort', onStop, { once: true });
+    if (task.packageId) this.taskAborts.set(task.packageId, abort);
     this.store.updateTask(task.id, { state: 'running', waitingFor: '', lastError: '' }, now);
     if (task.kind === 'download') this.store.set('current_package', this.store.package(task.packageId)?.name ?? task.packageId);
     try {
@@ -229,6 +269,8 @@ export class ClientSession {
       this.failed(task, err);
     }
     if (task.kind === 'download') this.store.set('current_package', '');
+    this.signal.removeEventListener('abort', onStop);
+    if (this.taskAborts.get(task.packageId) === abort) this.taskAborts.delete(task.packageId);
     this.emit({ type: 'changed', targetId: this.target.id });
   }
 
@@ -240,7 +282,9 @@ export class ClientSession {
     const current = this.store.task(task.kind, task.packageId);
     if (!current) return; // the task was removed meanwhile (package no longer listed)
     if (err instanceof DockhandError && err.code === 'CANCELLED') {
-      this.store.updateTask(current.id, { state: 'queued', waitingFor: 'stopped; resumes at next start' }, now);
+      // Paused by a technician, or the station is stopping: the checkpoint is kept, nothing is spent.
+      const waitingFor = this.signal.aborted ? 'stopped; resumes at next start' : this.conditionFor(current) || 'stopped';
+      if (current.state === 'running') this.store.updateTask(current.id, { state: 'queued', waitingFor }, now);
       return;
     }
     if (err instanceof DockhandError && err.code === 'LINK' && !this.connected()) {

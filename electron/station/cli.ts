@@ -2,25 +2,27 @@
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
-import { Station } from './station.js';
 import { readStatus, formatStatus } from './status.js';
 import { createReporter } from './progress.js';
 import { ClientStore } from '../store/client-store.js';
 import { localTargetDb } from './station.js';
 import { describeError } from '../../shared/model/errors.js';
-import { readConfig } from './config.js';
-import { DockManager } from './docking.js';
+import { deviceEndpoint, startStationRuntime, type RuntimeOptions, type StationRuntime } from './runtime.js';
+import { startWebConsole, type WebConsole } from './web-console.js';
+import { acceptPackage } from './station-commands.js';
 import { parseUsbIds } from '../link/discovery.js';
 
 const usage = `usage:
   dockhand station [--server URL] [--data DIR] [--root DIR] [--id DEVICE-ID] [--allow-commands] [--once]
                    [--rate-limit BYTES/S] [--bandwidth auto|low|high] [--concurrency N]
                    [--serial PATH[,PATH…]] [--baud N] [--usb VID:PID[,VID:PID…]]
+                   [--ui [--ui-port N] [--ui-host 127.0.0.1]]
   dockhand station status [--data DIR] [--json]
   dockhand station accept --package ID [--data DIR]
 
 Without --server the station runs the bundled reference server with a demo catalog on 127.0.0.1.
-Options not given come from DATA/station.json when it exists.`;
+Options not given come from DATA/station.json when it exists. --ui serves the station's UI and API
+(WebSocket) on 127.0.0.1; bound to another address it requires the token it prints.`;
 
 /** The OS's per-user application data folder, as Electron's userData would be. */
 export function defaultDataDir(): string {
@@ -60,6 +62,7 @@ export async function stationCommand(args: string[]): Promise<number> {
         'allow-commands': { type: 'boolean' }, once: { type: 'boolean', default: false },
         'rate-limit': { type: 'string' }, bandwidth: { type: 'string' }, concurrency: { type: 'string' },
         serial: { type: 'string', multiple: true }, baud: { type: 'string' }, usb: { type: 'string', multiple: true },
+        ui: { type: 'boolean', default: false }, 'ui-port': { type: 'string' }, 'ui-host': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -71,67 +74,52 @@ export async function stationCommand(args: string[]): Promise<number> {
     return 0;
   }
   const dataDir = path.resolve(values.data ?? defaultDataDir());
-  let config;
+  const bandwidth = values.bandwidth;
+  if (bandwidth !== undefined && bandwidth !== 'auto' && bandwidth !== 'low' && bandwidth !== 'high') {
+    return fail(`--bandwidth must be auto, low or high, not '${bandwidth}'`);
+  }
+  const split = (xs: string[] | undefined) => (xs ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  let options: RuntimeOptions;
+  let uiPort = 0;
   try {
-    config = readConfig(dataDir);
+    if (values.server !== undefined) deviceEndpoint(values.server);
+    parseUsbIds(split(values.usb));
+    if (values['ui-port']) uiPort = positiveInt(values['ui-port'], '--ui-port');
+    options = {
+      dataDir, loop: !values.once,
+      ...(values.server !== undefined ? { server: values.server } : {}),
+      ...(values.root ? { root: path.resolve(values.root) } : {}), ...(values.id ? { id: values.id } : {}),
+      ...(values['allow-commands'] !== undefined ? { allowCommands: values['allow-commands'] } : {}),
+      ...(values['rate-limit'] ? { rateLimit: parseRate(values['rate-limit']) } : {}),
+      ...(bandwidth ? { bandwidth } : {}),
+      ...(values.concurrency ? { concurrency: positiveInt(values.concurrency, '--concurrency') } : {}),
+      ...(values.baud ? { baudRate: positiveInt(values.baud, '--baud') } : {}),
+      serialPaths: split(values.serial), usb: split(values.usb),
+    };
   } catch (err) {
     return fail(describeError(err));
   }
-  const bandwidth = values.bandwidth ?? config.bandwidth;
-  if (bandwidth !== 'auto' && bandwidth !== 'low' && bandwidth !== 'high') return fail(`--bandwidth must be auto, low or high, not '${bandwidth}'`);
-  let rateLimit = config.rateLimit;
-  let concurrency = config.concurrency;
-  let baudRate = config.baudRate;
-  let usb;
-  try {
-    if (values['rate-limit']) rateLimit = parseRate(values['rate-limit']);
-    if (values.concurrency) concurrency = positiveInt(values.concurrency, '--concurrency');
-    if (values.baud) baudRate = positiveInt(values.baud, '--baud');
-    usb = parseUsbIds([...config.usb, ...(values.usb ?? [])].flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean));
-  } catch (err) {
-    return fail(describeError(err));
-  }
-  const serialPaths = [...new Set([...config.serialPorts, ...(values.serial ?? []).flatMap((v) => v.split(','))].map((p) => p.trim()).filter(Boolean))];
-  const allowCommands = values['allow-commands'] ?? config.allowCommands;
   const report = createReporter(process.stdout);
-  const closers: Array<() => Promise<void>> = [];
+  const log = (line: string) => report({ type: 'log', targetId: 'station', level: 'info', message: line });
 
-  let server = values.server ?? config.server;
-  if (server && !/^https?:\/\//i.test(server)) return fail(`--server must be an http:// or https:// URL, not '${server}'`);
-  if (server && new URL(server).pathname === '/') server = new URL('/devicemgmt/server.aspx', server).toString();
-  if (!server) {
-    const { startDemoServer } = await import('../../server/demo.js');
-    const demo = await startDemoServer(path.join(dataDir, 'demo-server'));
-    closers.push(() => demo.close());
-    server = `${demo.url}/devicemgmt/server.aspx`;
-    process.stdout.write(`no server configured: running the bundled reference server with a DEMO catalog at ${demo.url}\n`);
-  }
-
-  let station: Station;
+  let runtime: StationRuntime;
   try {
-    station = await Station.open({
-      dataDir, server, ...(values.root ? { root: path.resolve(values.root) } : {}), ...(values.id ? { id: values.id } : {}),
-      allowCommands, rateLimit, bandwidth, concurrency, emit: report,
-    });
+    runtime = await startStationRuntime({ ...options, emit: report, log });
   } catch (err) {
-    for (const c of closers) await c();
-    return fail(`cannot open the station's data in ${dataDir}: ${describeError(err)}`);
+    return fail(`cannot start the station with the data in ${dataDir}: ${describeError(err)}`);
   }
-  process.stdout.write(`station ${station.local.target.id} using ${server}; data in ${dataDir}; packages in ${station.root}` +
-    `${allowCommands ? '; commands allowed' : '; commands not allowed (use --allow-commands)'}\n`);
-  let docking: DockManager | null = null;
-  if (serialPaths.length > 0 || usb.length > 0) {
-    docking = new DockManager(station, {
-      serialPaths, usb, serial: { baudRate },
-      log: (line) => report({ type: 'log', targetId: station.local.target.id, level: 'info', message: line }),
-    });
-    closers.unshift(() => docking!.stop());
-    await docking.start();
-    process.stdout.write(`watching ${[...serialPaths, ...usb.map((u) => `usb ${u.vendorId.toString(16).padStart(4, '0')}:${u.productId?.toString(16).padStart(4, '0') ?? '*'}`)].join(', ')}\n`);
-  }
+  const { station, config } = runtime;
+  process.stdout.write(`station ${station.local.target.id} using ${runtime.serverUrl}${runtime.demo ? ' (DEMO)' : ''}; data in ${dataDir}; ` +
+    `packages in ${station.root}${config.allowCommands ? '; commands allowed' : '; commands not allowed (use --allow-commands)'}\n`);
+  if (config.serialPorts.length || config.usb.length) process.stdout.write(`watching ${[...config.serialPorts, ...config.usb.map((u) => `usb ${u}`)].join(', ')}\n`);
 
   let code = 0;
+  let ui: WebConsole | null = null;
   try {
+    if (values.ui) {
+      ui = await startWebConsole(runtime.service, { host: values['ui-host'] ?? '127.0.0.1', port: uiPort, staticDir: rendererDist() });
+      process.stdout.write(`web console: ${ui.url}\n`);
+    }
     if (values.once) {
       await station.runUntilIdle();
       const problems = station.problems();
@@ -140,18 +128,25 @@ export async function stationCommand(args: string[]): Promise<number> {
         code = 1;
       }
     } else {
-      const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      await station.run(stop.signal);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
       process.stdout.write('stopping: tasks and checkpoints are saved\n');
     }
+  } catch (err) {
+    process.stderr.write(`dockhand station: ${describeError(err)}\n`);
+    code = 1;
   } finally {
-    for (const c of closers) await c();
-    station.close();
+    await ui?.close();
+    await runtime.stop();
   }
   return code;
+}
+
+/** Where the built renderer is: renderer/dist in the checkout. */
+export function rendererDist(): string {
+  return path.resolve(import.meta.dirname, '..', '..', 'renderer', 'dist');
 }
 
 async function statusCommand(args: string[]): Promise<number> {
@@ -183,12 +178,4 @@ async function acceptCommand(args: string[]): Promise<number> {
     store.close();
   }
   return 0;
-}
-
-/** A technician accepts an optional package: it is scheduled like a required one. */
-export function acceptPackage(store: ClientStore, packageId: string, now: number): string {
-  const pkg = store.package(packageId);
-  if (!pkg) throw new Error(`no package ${packageId} is known to this station; \`dockhand station status\` lists them`);
-  store.updatePackage(packageId, { accepted: true, ...(pkg.state === 'awaiting-acceptance' ? { state: 'scheduled' as const } : {}) }, now);
-  return `accepted ${pkg.name ?? packageId}`;
 }

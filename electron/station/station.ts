@@ -1,7 +1,7 @@
 // Composition root of the station: one client session per managed target — the station itself, plus every
 // device that ever docked — sharing one package cache and one rate limiter, and the loops that run them.
 // Sessions run side by side; a semaphore bounds how many tasks run at once (the concurrency setting).
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -204,7 +204,7 @@ export class Station {
   }
 
   private async loop(session: ClientSession, signal: AbortSignal, recheckMs = 2000): Promise<void> {
-    while (!signal.aborted) {
+    while (!signal.aborted && !session.signal.aborted) {
       let worked = false;
       try {
         worked = await this.tickOne(session);
@@ -240,6 +240,20 @@ export class Station {
   /** Something outside changed (a device docked, a package was accepted): look again now. */
   wake(): void {
     for (const w of [...this.wakers]) w();
+  }
+
+  /** Forgets an undocked device: its session stops and its client database is deleted. */
+  async forgetDevice(id: string): Promise<string> {
+    const target = this.devices.get(id);
+    const session = this.sessions.get(id);
+    if (!target || !session) throw new Error(`no device ${id} is known to this station`);
+    if (target.docked) throw new Error(`device ${id} is docked; undock it before forgetting it`);
+    session.stop();
+    this.sessions.delete(id);
+    this.devices.delete(id);
+    session.store.close();
+    await rm(path.dirname(deviceTargetDb(this.opts.dataDir, id)), { recursive: true, force: true });
+    return `forgot device ${id}`;
   }
 
   problems(): string[] {

@@ -61,75 +61,77 @@ export function waitingWords(t: TaskRecord, now: number): string {
   return t.nextRun > now ? `scheduled ${describeWhen(t.nextRun)}` : 'due now';
 }
 
-function targetDbs(dataDir: string): Array<{ kind: string; file: string }> {
+function targetDbs(dataDir: string): Array<{ kind: 'local' | 'tethered'; file: string }> {
   const dir = path.join(dataDir, 'targets');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .map((name) => ({ kind: name === 'local' ? 'local' : 'tethered', file: path.join(dir, name, 'client.sqlite') }))
+    .map((name) => ({ kind: name === 'local' ? 'local' as const : 'tethered' as const, file: path.join(dir, name, 'client.sqlite') }))
     .filter((t) => existsSync(t.file));
 }
 
-export function readStatus(dataDir: string, now = Date.now()): StatusView {
+/** Builds the status view from open stores: files opened by `readStatus`, or a running station's own. */
+export function collectStatus(targets: Array<{ kind: 'local' | 'tethered'; store: ClientStore }>, cache: CacheStore | null, now: number): StatusView {
   const view: StatusView = { devices: [], targets: [], tasks: [], transfers: [], packages: [], outbox: [] };
   const packageNames = new Map<string, string | null>();
-  for (const { kind, file } of targetDbs(dataDir)) {
-    const store = new ClientStore(file);
-    try {
-      const id = store.get('id') ?? '?';
-      const names = new Map(store.packages().map((p) => [p.id, p.name]));
-      for (const [k, v] of names) packageNames.set(k, v);
-      const queued = store.outbox(['queued']);
-      view.targets.push({ id, kind, server: store.get('server') ?? '', root: store.get('root'), outboxQueued: queued.length });
-      if (kind === 'tethered') {
-        const hello = store.getJson<{ name?: string }>('hello');
-        const docked = store.get('last_docked_at');
-        view.devices.push({
-          id, name: hello?.name ?? id, port: store.get('port') ?? '', state: store.get('docked') === '1' ? 'docked' : 'undocked',
-          currentPackage: store.get('current_package') ?? '', lastDockedAt: docked ? new Date(Number(docked)).toISOString() : null,
-          undockReason: store.get('undock_reason') ?? '',
-        });
-      }
-      for (const t of store.tasks()) {
-        view.tasks.push({
-          target: id, kind: t.kind, package: t.packageId, packageName: names.get(t.packageId) ?? null, state: t.state,
-          nextRun: new Date(t.nextRun).toISOString(), waitingFor: waitingWords(t, now), attempts: t.attempts, lastError: t.lastError,
-        });
-      }
-      for (const cp of store.checkpoints()) {
-        // A tethered device's own leg: how much of the file the device holds.
-        view.transfers.push({
-          target: id, package: cp.packageId, packageName: names.get(cp.packageId) ?? null, url: cp.url,
-          bytesDone: cp.bytesDone, total: cp.expectedSize, resumePoint: cp.bytesDone,
-        });
-      }
-      for (const p of store.packages()) {
-        view.packages.push({ target: id, id: p.id, name: p.name, state: p.state, required: p.required, savedPath: p.savedPath, runs: p.runs, lastResult: p.lastResult });
-      }
-      for (const o of store.outbox(['queued', 'rejected'])) {
-        view.outbox.push({ target: id, seq: o.seq, summary: o.summary, state: o.state, attempts: o.attempts, lastError: o.lastError });
-      }
-    } finally {
-      store.close();
+  for (const { kind, store } of targets) {
+    const id = store.get('id') ?? '?';
+    const packages = store.packages();
+    const names = new Map(packages.map((p) => [p.id, p.name]));
+    for (const [k, v] of names) packageNames.set(k, v);
+    const queued = store.outbox(['queued']);
+    view.targets.push({ id, kind, server: store.get('server') ?? '', root: store.get('root'), outboxQueued: queued.length });
+    if (kind === 'tethered') {
+      const hello = store.getJson<{ name?: string }>('hello');
+      const docked = store.get('last_docked_at');
+      view.devices.push({
+        id, name: hello?.name ?? id, port: store.get('port') ?? '', state: store.get('docked') === '1' ? 'docked' : 'undocked',
+        currentPackage: store.get('current_package') ?? '', lastDockedAt: docked ? new Date(Number(docked)).toISOString() : null,
+        undockReason: store.get('undock_reason') ?? '',
+      });
+    }
+    for (const t of store.tasks()) {
+      view.tasks.push({
+        target: id, kind: t.kind, package: t.packageId, packageName: names.get(t.packageId) ?? null, state: t.state,
+        nextRun: new Date(t.nextRun).toISOString(), waitingFor: waitingWords(t, now), attempts: t.attempts, lastError: t.lastError,
+      });
+    }
+    for (const cp of store.checkpoints()) {
+      // A tethered device's own leg: how much of the file the device holds.
+      view.transfers.push({
+        target: id, package: cp.packageId, packageName: names.get(cp.packageId) ?? null, url: cp.url,
+        bytesDone: cp.bytesDone, total: cp.expectedSize, resumePoint: cp.bytesDone,
+      });
+    }
+    for (const p of packages) {
+      view.packages.push({ target: id, id: p.id, name: p.name, state: p.state, required: p.required, savedPath: p.savedPath, runs: p.runs, lastResult: p.lastResult });
+    }
+    for (const o of store.outbox(['queued', 'rejected'])) {
+      view.outbox.push({ target: id, seq: o.seq, summary: o.summary, state: o.state, attempts: o.attempts, lastError: o.lastError });
     }
   }
-  const cacheDb = path.join(dataDir, 'cache', 'cache.sqlite');
-  if (existsSync(cacheDb)) {
-    const cache = new CacheStore(cacheDb);
-    try {
-      for (const e of cache.entries()) {
-        if (e.complete) continue;
-        // The partial file's length is what really arrived (written append-only): the resume point.
-        const onDisk = existsSync(e.partPath) ? statSync(e.partPath).size : 0;
-        view.transfers.push({
-          target: 'station cache', package: e.packageId, packageName: packageNames.get(e.packageId) ?? null, url: e.url,
-          bytesDone: onDisk, total: e.expectedSize, resumePoint: onDisk,
-        });
-      }
-    } finally {
-      cache.close();
-    }
+  for (const e of cache?.entries() ?? []) {
+    if (e.complete) continue;
+    // The partial file's length is what really arrived (written append-only): the resume point.
+    const onDisk = existsSync(e.partPath) ? statSync(e.partPath).size : 0;
+    view.transfers.push({
+      target: 'station cache', package: e.packageId, packageName: packageNames.get(e.packageId) ?? null, url: e.url,
+      bytesDone: onDisk, total: e.expectedSize, resumePoint: onDisk,
+    });
   }
   return view;
+}
+
+/** The status of a station's data folder, running or not (the databases are opened for the call). */
+export function readStatus(dataDir: string, now = Date.now()): StatusView {
+  const stores = targetDbs(dataDir).map(({ kind, file }) => ({ kind, store: new ClientStore(file) }));
+  const cacheDb = path.join(dataDir, 'cache', 'cache.sqlite');
+  const cache = existsSync(cacheDb) ? new CacheStore(cacheDb) : null;
+  try {
+    return collectStatus(stores, cache, now);
+  } finally {
+    for (const { store } of stores) store.close();
+    cache?.close();
+  }
 }
 
 export function formatStatus(v: StatusView): string {

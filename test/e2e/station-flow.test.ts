@@ -162,7 +162,7 @@ test('an optional package waits for acceptance, then runs', async (t) => {
   assert.deepEqual(h.statuses(), []);
   let task = readStatus(h.stationData, h.clock.now()).tasks.find((x) => x.package === id)!;
   assert.equal(task.waitingFor, 'waiting for acceptance (optional package)');
-  const { acceptPackage } = await import('../../electron/station/cli.js');
+  const { acceptPackage } = await import('../../electron/station/station-commands.js');
   acceptPackage(station.local.store, id, h.clock.now());
   await station.runUntilIdle();
   assert.deepEqual(ids(h.statuses()), [11030, 11031, 11035]);

@@ -17,7 +17,7 @@ export async function flushOutbox(session: ClientSession): Promise<boolean> {
         contentType: item.contentType,
       });
       store.markOutbox(item.seq, 'sent', '', session.now());
-      session.emit({ type: 'log', targetId: session.target.id, level: 'info', message: `sent ${item.summary}` });
+      session.log('info', `sent ${item.summary}`);
       sent = true;
     } catch (err) {
       if (err instanceof DockhandError && (err.code === 'NETWORK' || err.code === 'CANCELLED')) return sent;

@@ -121,15 +121,19 @@ function serve(ws: WebSocket, service: StationClient): void {
   const unsubscribe = service.subscribe((change) => send({ op: 'change', change }));
   ws.on('close', unsubscribe);
   ws.on('message', async (data) => {
-    let parsed;
+    let raw: unknown;
     try {
-      parsed = WsRequestSchema.safeParse(JSON.parse(String(data)));
+      raw = JSON.parse(String(data));
     } catch {
       send({ op: 'error', id: null, message: 'a message was not JSON' });
       return;
     }
+    const parsed = WsRequestSchema.safeParse(raw);
     if (!parsed.success) {
-      send({ op: 'error', id: null, message: `a request was refused: ${parsed.error.issues[0]?.message ?? 'invalid'}` });
+      // Echo the request's id when it has one, so the caller's promise settles with the refusal.
+      const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : null;
+      const issue = parsed.error.issues[0];
+      send({ op: 'error', id, message: `a request was refused: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}` });
       return;
     }
     const req = parsed.data;

@@ -1,0 +1,156 @@
+// Moves a response body into a sink (the partial file) with backpressure, the rate limit, a stall timer
+// and abort. Why it is built on 'data' events and its own queue rather than on pause-per-chunk:
+// node:http discards whatever sits in a paused response's buffer when the server closes the connection,
+// so bytes the server really sent would be lost and re-downloaded. Taking every chunk into our own queue
+// (pausing the response only when that queue is large) means a cut keeps everything that arrived.
+
+import { DockhandError } from '../../../shared/model/errors.js';
+import type { RateLimiter } from './rate-limiter.js';
+import type { Exchange } from './http-exchange.js';
+import { BodyOverflow, StallTimeout, TransferAborted } from './transfer-errors.js';
+
+export interface PumpOptions {
+  exchange: Exchange;
+  /** More body bytes than this is a lie about the size: stop and fail with BodyOverflow. */
+  limit: number;
+  sink: (chunk: Buffer) => Promise<void>;
+  stallTimeoutMs: number;
+  limiter?: RateLimiter;
+  signal?: AbortSignal;
+  /** Queue size above which the response is paused (and below half of which it is resumed). */
+  highWaterBytes?: number;
+}
+
+// Failures after which bytes already received are still worth writing: the file stays a true prefix.
+function keepsQueuedBytes(err: unknown): boolean {
+  return !(err instanceof BodyOverflow) && !(err instanceof DockhandError && err.code === 'STORAGE');
+}
+
+function isParseError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('HPE_');
+}
+
+/** Resolves with the body length once every byte is in the sink; rejects only after the sink is idle. */
+export function pumpBody(o: PumpOptions): Promise<number> {
+  const { exchange, limiter, signal } = o;
+  const res = exchange.res;
+  const highWater = o.highWaterBytes ?? 1024 * 1024;
+  return new Promise<number>((resolve, reject) => {
+    const queue: Buffer[] = [];
+    let queued = 0;
+    let received = 0;
+    let writing = false;
+    let paused = false;
+    let ended = false;
+    let failure: unknown = null;
+    let settled = false;
+    let stallTimer: NodeJS.Timeout | undefined;
+    const limiterStop = new AbortController(); // frees a chunk waiting in the limiter when we fail
+
+    const disarm = (): void => clearTimeout(stallTimer);
+    const arm = (): void => {
+      disarm();
+      stallTimer = setTimeout(() => fail(new StallTimeout(o.stallTimeoutMs)), o.stallTimeoutMs);
+    };
+
+    const settle = (): void => {
+      if (settled || writing) return;
+      if (failure !== null) {
+        settled = true;
+        reject(failure);
+      } else if (ended) {
+        settled = true;
+        cleanup();
+        resolve(received);
+      }
+    };
+
+    function cleanup(): void {
+      disarm();
+      signal?.removeEventListener('abort', onAbort);
+      res.off('data', onData);
+      res.off('end', onEnd);
+      exchange.close();
+    }
+
+    function fail(err: unknown): void {
+      if (failure !== null || settled) return;
+      // Extra bytes after a complete body make the HTTP parser fail: the server sent more than it said.
+      failure = isParseError(err) && res.complete ? new BodyOverflow(o.limit, null) : err;
+      if (!keepsQueuedBytes(failure)) {
+        queue.length = 0;
+        queued = 0;
+      }
+      limiterStop.abort();
+      cleanup();
+      settle();
+    }
+
+    async function drain(): Promise<void> {
+      if (writing) return;
+      writing = true;
+      try {
+        while (queue.length > 0) {
+          const chunk = queue.shift() as Buffer;
+          queued -= chunk.length;
+          if (paused && failure === null && queued <= highWater / 2) {
+            paused = false;
+            res.resume();
+            arm();
+          }
+          if (limiter && failure === null) {
+            try {
+              await limiter.take(chunk.length, limiterStop.signal);
+            } catch (err) {
+              if (failure === null) throw err;
+              // we failed meanwhile; the bytes already arrived, so they are written without waiting
+            }
+          }
+          if (failure !== null && !keepsQueuedBytes(failure)) break;
+          await o.sink(chunk);
+        }
+      } catch (err) {
+        queue.length = 0; // the sink is broken: nothing more can be written
+        queued = 0;
+        fail(err); // no-op when a failure was already recorded; settle() below still runs
+      }
+      writing = false;
+      settle();
+    }
+
+    function onData(chunk: Buffer): void {
+      if (failure !== null) return;
+      received += chunk.length;
+      if (received > o.limit) return fail(new BodyOverflow(o.limit, received));
+      queue.push(chunk);
+      queued += chunk.length;
+      if (queued >= highWater && !paused) {
+        paused = true;
+        res.pause();
+        disarm(); // we are not waiting for the server while we hold the response back
+      } else if (!paused) {
+        arm();
+      }
+      void drain();
+    }
+
+    function onEnd(): void {
+      ended = true;
+      disarm();
+      settle();
+    }
+
+    function onAbort(): void {
+      fail(new TransferAborted());
+    }
+
+    if (signal?.aborted) return fail(new TransferAborted());
+    exchange.onFailure((err) => fail(err)); // may fail at once: the connection can die before we listen
+    if (failure !== null) return;
+    signal?.addEventListener('abort', onAbort, { once: true });
+    res.on('data', onData);
+    res.on('end', onEnd);
+    arm();
+  });
+}

@@ -1,0 +1,63 @@
+// Checks the options of downloadResumable once, up front, so the download itself works with clean values.
+// Values that come from the server's documents (URL, PackageSize, hash) fail as PROTOCOL errors: the
+// instructions are unusable and retrying will not change them. Values only a programmer can get wrong
+// fail as TypeError.
+
+import { DockhandError } from '../../../shared/model/errors.js';
+import type { RateLimiter } from './rate-limiter.js';
+import type { DownloadOptions, TransferCheckpoint } from './download.js';
+import { checkDownloadUrl } from './http-exchange.js';
+import { readableCheckpoint } from './resume-point.js';
+
+export interface CheckedOptions {
+  url: URL;
+  rawUrl: string;
+  partPath: string;
+  checkpoint: TransferCheckpoint | null;
+  expectedSize: number | null;
+  sha256: string | null;
+  limiter: RateLimiter | undefined;
+  signal: AbortSignal | undefined;
+  saveCheckpoint: (cp: TransferCheckpoint) => void;
+  onProgress: ((bytesDone: number, total: number | null) => void) | undefined;
+  headers: Record<string, string>;
+  stallTimeoutMs: number;
+  maxRedirects: number;
+}
+
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_REDIRECTS = 5;
+
+export function checkOptions(opts: DownloadOptions): CheckedOptions {
+  if (opts === null || typeof opts !== 'object') throw new TypeError('downloadResumable needs an options object');
+  if (typeof opts.url !== 'string') throw new TypeError('downloadResumable: url must be a string');
+  if (typeof opts.partPath !== 'string' || opts.partPath === '') throw new TypeError('downloadResumable: partPath must name a file');
+  if (typeof opts.saveCheckpoint !== 'function') throw new TypeError('downloadResumable: saveCheckpoint must be a function');
+  const url = checkDownloadUrl(opts.url, 'the package location');
+  const { expectedSize, sha256 } = opts;
+  if (expectedSize !== undefined && !(Number.isSafeInteger(expectedSize) && expectedSize >= 0)) {
+    throw new DockhandError('PROTOCOL', `the package size ${String(expectedSize)} is not a byte count (PackageSize must be a whole number, 0 or more)`);
+  }
+  if (sha256 !== undefined && !/^[0-9a-f]{64}$/i.test(sha256)) {
+    throw new DockhandError('PROTOCOL', `the published SHA-256 "${String(sha256)}" is not 64 hexadecimal digits, so the package cannot be verified`);
+  }
+  const stallTimeoutMs = opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+  if (!(Number.isFinite(stallTimeoutMs) && stallTimeoutMs > 0)) throw new TypeError(`downloadResumable: stallTimeoutMs must be a positive number of milliseconds, got ${String(stallTimeoutMs)}`);
+  const maxRedirects = opts.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  if (!(Number.isSafeInteger(maxRedirects) && maxRedirects >= 0)) throw new TypeError(`downloadResumable: maxRedirects must be a whole number, 0 or more, got ${String(maxRedirects)}`);
+  return {
+    url,
+    rawUrl: opts.url,
+    partPath: opts.partPath,
+    checkpoint: readableCheckpoint(opts.checkpoint),
+    expectedSize: expectedSize ?? null,
+    sha256: sha256?.toLowerCase() ?? null,
+    limiter: opts.limiter,
+    signal: opts.signal,
+    saveCheckpoint: opts.saveCheckpoint,
+    onProgress: opts.onProgress,
+    headers: { ...(opts.headers ?? {}) },
+    stallTimeoutMs,
+    maxRedirects,
+  };
+}

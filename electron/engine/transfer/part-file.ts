@@ -1,0 +1,103 @@
+// The partial file of a download. It is only ever appended to (or emptied), so after a crash, even a
+// `kill -9`, its length is exactly what was written: that length, not any counter, is the resume point.
+
+import { createReadStream } from 'node:fs';
+import { mkdir, open, stat, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { Hash } from 'node:crypto';
+import { storageError, TransferAborted } from './transfer-errors.js';
+
+/** Length of the partial file, 0 when there is none yet. */
+export async function partFileSize(file: string): Promise<number> {
+  try {
+    const st = await stat(file);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    return st.size;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return 0;
+    throw storageError(err, file);
+  }
+}
+
+/** Feeds the first `length` bytes of the file into `hash` (the hash must cover the whole package). */
+export async function hashPrefix(file: string, length: number, hash: Hash, signal?: AbortSignal): Promise<void> {
+  if (length === 0) return;
+  let read = 0;
+  try {
+    for await (const chunk of createReadStream(file, { start: 0, end: length - 1, highWaterMark: 1024 * 1024 })) {
+      if (signal?.aborted) throw new TransferAborted();
+      hash.update(chunk as Buffer);
+      read += (chunk as Buffer).length;
+    }
+  } catch (err) {
+    if (err instanceof TransferAborted) throw err;
+    throw storageError(err, file);
+  }
+  if (read !== length) {
+    throw storageError(new Error(`only ${read} of its ${length} bytes could be read back`), file);
+  }
+}
+
+/** Removes the partial file; a file that is already gone is fine. */
+export async function removePartFile(file: string): Promise<void> {
+  try {
+    await unlink(file);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ENOENT') throw storageError(err, file);
+  }
+}
+
+/** An open, append-only partial file. */
+export class PartFile {
+  private constructor(readonly file: string, private handle: FileHandle | null) {}
+
+  static async open(file: string): Promise<PartFile> {
+    try {
+      await mkdir(path.dirname(file), { recursive: true }); // the cache folder may have been cleared
+      return new PartFile(file, await open(file, 'a'));
+    } catch (err) {
+      throw storageError(err, file);
+    }
+  }
+
+  #fh(): FileHandle {
+    if (!this.handle) throw new Error(`partial file ${this.file} used after close`);
+    return this.handle;
+  }
+
+  /** Appends all of `chunk` (a short write is continued, not lost). */
+  async append(chunk: Buffer): Promise<void> {
+    const fh = this.#fh();
+    let offset = 0;
+    while (offset < chunk.length) {
+      const { bytesWritten } = await fh.write(chunk, offset, chunk.length - offset);
+      offset += bytesWritten;
+    }
+  }
+
+  /** Empties the file so the download starts again from byte 0. */
+  async truncate(): Promise<void> {
+    try {
+      await this.#fh().truncate(0);
+    } catch (err) {
+      throw storageError(err, this.file);
+    }
+  }
+
+  /** Asks the disk to keep what was written, so a finished package survives a power cut. */
+  async sync(): Promise<void> {
+    try {
+      await this.#fh().datasync();
+    } catch (err) {
+      // Some files (devices, some network disks) cannot be synced; the bytes were still written.
+      if ((err as { code?: string }).code !== 'EINVAL') throw storageError(err, this.file);
+    }
+  }
+
+  /** Closes the file; never throws, because it runs on failure paths where the first error matters. */
+  async close(): Promise<void> {
+    const fh = this.handle;
+    this.handle = null;
+    await fh?.close().catch(() => undefined);
+  }
+}

@@ -39,7 +39,7 @@ if (only.length === 0) {
 
 const files = (only.length ? only : ['test']).flatMap((p) =>
   existsSync(p) && p.endsWith('.ts') ? [p] : testFiles(path.join(root, p)));
-const tap = path.join(out, 'results.tap');
+const tap = path.join(out, `results-${process.pid}.tap`);
 console.log(`\n== tests: ${files.length} files`);
 const r = spawnSync(process.execPath, [
   '--import', 'tsx', '--test',

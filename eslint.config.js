@@ -26,7 +26,8 @@ export default tseslint.config(
       }],
     },
   },
-  { files: ['electron/main/**'], rules: { 'no-restricted-imports': 'off' } },
+  // The preload is the other side of the bridge: it must import electron's contextBridge and ipcRenderer.
+  { files: ['electron/main/**', 'electron/preload/index.ts'], rules: { 'no-restricted-imports': 'off' } },
   { files: ['electron/store/sqlite.ts', 'electron/link/serial*', 'electron/link/usb*', 'shared/protocol/xml.ts'],
     rules: { 'no-restricted-imports': 'off' } },
   { files: ['shared/**'], rules: { 'no-restricted-imports': ['error', { patterns: [

@@ -2,7 +2,6 @@
 // It exposes exactly one thing to the page — window.station — and nothing else.
 // The preload necessarily imports 'electron' (contextBridge, ipcRenderer); it is the one file outside
 // electron/main allowed to, and it does nothing but hand ipcRenderer to the bridge.
-// eslint-disable-next-line no-restricted-imports
 import { contextBridge, ipcRenderer } from 'electron';
 import { createStationBridge } from './station-bridge.js';
 

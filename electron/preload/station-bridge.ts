@@ -1,7 +1,8 @@
 // window.station for the Electron renderer: the contract's StationClient carried over IPC. It holds no
 // logic beyond the transport — main validates every request — and it hands the page only plain data and
 // functions, never ipcRenderer or an IPC event (which would give the page a way to reach other channels).
-import { IPC, type Change, type CommandResult, type Snapshot, type StationClient } from '../../shared/contract/station-api.js';
+import { IPC } from '../../shared/contract/ipc.js';
+import type { Change, CommandResult, Snapshot, StationClient } from '../../shared/contract/station-api.js';
 
 /** The part of Electron's ipcRenderer the bridge uses. */
 export interface IpcRendererLike {

@@ -154,13 +154,7 @@ export interface StationClient {
   execute(command: Command): Promise<CommandResult>;
 }
 
-/** IPC channel names (Electron adapter). */
-export const IPC = {
-  getSnapshot: 'station:getSnapshot',
-  execute: 'station:execute',
-  change: 'station:change',
-  subscribe: 'station:subscribe',
-} as const;
+export { IPC } from './ipc.js';
 
 /** WebSocket frames (web console adapter). Requests carry an id; the answer echoes it. */
 export const WsRequestSchema = z.discriminatedUnion('op', [

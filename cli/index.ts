@@ -6,6 +6,7 @@ const usage = `usage: dockhand <command> [options]
 commands:
   station     run the headless station (the device-management client engine)
   server      run or administer the reference management server
+  agent       run the reference device agent on a serial port (the device side of the link)
   protocol    parse a Device Management document (protocol parse FILE)
   start       run the desktop app, or the headless station with the web console when Electron is unavailable
 `;

@@ -1,0 +1,64 @@
+// The agent's answers to the one-shot requests: machine inventory, file listing (software inventory),
+// removing a file, running a command. Each reuses the station's local-target module for the same job, so
+// the device follows exactly the rules the station follows for itself (path confinement, filters, command
+// lines without a shell, capped output).
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { runCommandLine } from '../electron/engine/local/command-line.js';
+import { makeProgramRunnable } from '../electron/engine/local/runnable.js';
+import { mapDevicePath } from '../electron/engine/local/device-path.js';
+import { machineInventory } from '../electron/engine/local/machine-inventory.js';
+import { softwareInventory } from '../electron/engine/local/software-inventory.js';
+import type { Body } from '../shared/link/bodies.js';
+import type { AgentContext } from './context.js';
+import { LinkRefusal } from './refusal.js';
+
+/** Refuses paths into the agent's own state folder: the station must not read or change the agent's identity. */
+export function deviceFile(ctx: AgentContext, devicePath: string): string {
+  const host = mapDevicePath(ctx.root, devicePath);
+  const state = path.resolve(ctx.stateDir);
+  if (host === state || host.startsWith(state + path.sep)) {
+    throw new LinkRefusal('PATH_REFUSED', `${devicePath} is inside the agent's own state folder`);
+  }
+  return host;
+}
+
+export async function machineInventoryReply(ctx: AgentContext): Promise<Body<'MACHINE_INVENTORY_REPLY'>> {
+  return { inventory: await machineInventory({ root: ctx.root }) };
+}
+
+export async function listFilesReply(ctx: AgentContext, body: Body<'LIST_FILES'>): Promise<Body<'LIST_FILES_REPLY'>> {
+  const result = await softwareInventory(ctx.root, body.items);
+  return { report: { Directories: result.Directories }, truncated: result.truncated, warnings: result.warnings };
+}
+
+export async function removeFileReply(ctx: AgentContext, body: Body<'REMOVE_FILE'>): Promise<Body<'REMOVE_FILE_REPLY'>> {
+  const host = deviceFile(ctx, body.path);
+  const stat = await fs.lstat(host).catch(() => undefined);
+  if (!stat) throw new LinkRefusal('NOT_FOUND', `there is no file ${body.path} on the device`);
+  if (stat.isDirectory()) throw new LinkRefusal('BAD_REQUEST', `${body.path} is a folder; only files are removed`);
+  await fs.rm(host);
+  await ctx.record.fileRemoved(ctx.puts.devicePath(host));
+  ctx.log(`removed ${body.path}`);
+  return {};
+}
+
+export async function runReply(ctx: AgentContext, body: Body<'RUN'>, signal: AbortSignal): Promise<Body<'RUN_REPLY'>> {
+  const cwd = deviceFile(ctx, body.directory);
+  ctx.log(`running '${body.commandLine}' in ${body.directory}`);
+  await makeProgramRunnable(body.commandLine, cwd);
+  const r = await runCommandLine({
+    commandLine: body.commandLine,
+    cwd,
+    root: ctx.root,
+    timeoutMs: body.timeoutMs,
+    maxOutputBytes: body.maxOutputBytes,
+    signal,
+  });
+  await ctx.record.commandRan({
+    commandLine: body.commandLine, directory: body.directory, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut,
+    durationMs: Math.round(r.durationMs), output: r.output,
+  });
+  ctx.log(`'${body.commandLine}' ended: exit ${r.exitCode ?? '-'}${r.signal ? ` signal ${r.signal}` : ''}${r.timedOut ? ' (timed out)' : ''}`);
+  return { exitCode: r.exitCode, signal: r.signal, output: r.output, outputTruncated: r.outputTruncated, durationMs: r.durationMs, timedOut: r.timedOut };
+}

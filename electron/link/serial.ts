@@ -1,0 +1,131 @@
+// Serial ports as link Transports (the only importer of `serialport`). A device agent on a UART, a USB
+// gadget serial function (/dev/ttyGS0 on the device, /dev/ttyACM0 on the station) or a pseudo-terminal pair
+// in tests all look the same from here.
+//
+// Unplugging: the OS reports a vanished USB serial device as an error or close on the open port (EIO,
+// "disconnected"); that fires onClose at once. A line that merely goes quiet (a UART whose far end lost
+// power) gives no such signal, so the link layer's keep-alive timeout is what notices it.
+import { SerialPort } from 'serialport';
+import { DockhandError } from '../../shared/model/errors.js';
+import type { Transport } from './transport.js';
+
+export type Parity = 'none' | 'even' | 'odd' | 'mark' | 'space';
+
+export interface SerialSettings {
+  baudRate: number;
+  dataBits?: 5 | 6 | 7 | 8;
+  parity?: Parity;
+  stopBits?: 1 | 1.5 | 2;
+  /** RTS/CTS hardware flow control (off by default: most gadget and USB-serial links do not need it). */
+  rtscts?: boolean;
+}
+
+export const DEFAULT_BAUD_RATE = 115200;
+const PARITIES: readonly string[] = ['none', 'even', 'odd', 'mark', 'space'];
+
+/** `115200 8N1`, for logs and status lines. */
+export function describeSerialSettings(s: SerialSettings): string {
+  return `${s.baudRate} ${s.dataBits ?? 8}${(s.parity ?? 'none')[0]!.toUpperCase()}${s.stopBits ?? 1}`;
+}
+
+function checkSettings(path: string, s: SerialSettings): void {
+  const bad = (what: string) => new DockhandError('LINK', `cannot open serial port ${path}: ${what}`, { detail: { path } });
+  if (!Number.isInteger(s.baudRate) || s.baudRate <= 0) throw bad(`the baud rate '${s.baudRate}' is not a positive whole number`);
+  if (s.dataBits !== undefined && ![5, 6, 7, 8].includes(s.dataBits)) throw bad(`data bits must be 5, 6, 7 or 8 (not ${s.dataBits})`);
+  if (s.parity !== undefined && !PARITIES.includes(s.parity)) throw bad(`parity must be none, even, odd, mark or space (not '${s.parity}')`);
+  if (s.stopBits !== undefined && ![1, 1.5, 2].includes(s.stopBits)) throw bad(`stop bits must be 1, 1.5 or 2 (not ${s.stopBits})`);
+}
+
+/** Technician's words for why a port would not open. */
+function openFailure(path: string, err: unknown): DockhandError {
+  const text = err instanceof Error ? err.message : String(err);
+  const why =
+    /ENOENT|No such file/i.test(text) ? 'it does not exist; check that the device is plugged in and the port name is right'
+    : /EACCES|Permission denied/i.test(text) ? 'permission denied; add this user to the dialout group (Linux) or install the udev rule'
+    : /EBUSY|lock|Resource temporarily unavailable/i.test(text) ? 'it is in use by another program; close that program first'
+    : text;
+  return new DockhandError('LINK', `cannot open serial port ${path}: ${why}`, { transient: true, cause: err, detail: { path } });
+}
+
+class SerialTransport implements Transport {
+  private dataListener: ((bytes: Uint8Array) => void) | undefined;
+  private readonly early: Uint8Array[] = [];
+  private closeListener: ((reason: string) => void) | undefined;
+  private closedReason: string | undefined;
+
+  constructor(private readonly port: SerialPort, readonly label: string) {
+    port.on('data', (chunk: Buffer) => {
+      if (this.dataListener) this.dataListener(chunk);
+      else this.early.push(chunk);
+    });
+    port.on('error', (err: Error) => this.ended(`serial port ${label} failed: ${err.message}`));
+    port.on('close', (err: (Error & { disconnected?: boolean }) | null) =>
+      this.ended(err?.disconnected ? `serial port ${label} was disconnected (unplugged)` : `serial port ${label} was closed`),
+    );
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    if (this.closedReason !== undefined) {
+      return Promise.reject(new DockhandError('LINK', `cannot write to ${this.label}: ${this.closedReason}`, { transient: true }));
+    }
+    return new Promise((resolve, reject) => {
+      this.port.write(bytes, (err) => {
+        if (!err) return resolve();
+        const gone = /EIO|EBADF|ENXIO|ENODEV/.test(err.message);
+        const why = gone ? 'the port went away (unplugged?)' : err.message;
+        reject(new DockhandError('LINK', `writing to serial port ${this.label} failed: ${why}`, { transient: true, cause: err }));
+      });
+    });
+  }
+
+  onData(listener: (bytes: Uint8Array) => void): void {
+    this.dataListener = listener;
+    for (const chunk of this.early.splice(0)) listener(chunk);
+  }
+
+  onClose(listener: (reason: string) => void): void {
+    this.closeListener = listener;
+    if (this.closedReason !== undefined) listener(this.closedReason);
+  }
+
+  async close(): Promise<void> {
+    if (this.closedReason !== undefined) return;
+    this.ended(`serial port ${this.label} was closed`);
+    if (!this.port.isOpen) return;
+    await new Promise<void>((resolve) => this.port.close(() => resolve()));
+  }
+
+  private ended(reason: string): void {
+    if (this.closedReason !== undefined) return;
+    this.closedReason = reason;
+    this.closeListener?.(reason);
+  }
+}
+
+/** Opens `path` with the given line settings (8N1 unless told otherwise); rejects with LINK in plain words. */
+export async function openSerialTransport(path: string, settings: SerialSettings): Promise<Transport> {
+  checkSettings(path, settings);
+  const port = new SerialPort({
+    path,
+    baudRate: settings.baudRate,
+    dataBits: settings.dataBits ?? 8,
+    parity: settings.parity ?? 'none',
+    stopBits: settings.stopBits ?? 1,
+    rtscts: settings.rtscts ?? false,
+    autoOpen: false,
+  });
+  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(openFailure(path, err)) : resolve())));
+  return new SerialTransport(port, path);
+}
+
+/** The system's serial ports as serialport lists them (Linux needs udevadm); discovery.ts decides which to use. */
+export async function listSerialPorts(): Promise<{ path: string; manufacturer?: string; serialNumber?: string; vendorId?: string; productId?: string }[]> {
+  const ports = await SerialPort.list();
+  return ports.map((p) => ({
+    path: p.path,
+    ...(p.manufacturer !== undefined ? { manufacturer: p.manufacturer } : {}),
+    ...(p.serialNumber !== undefined ? { serialNumber: p.serialNumber } : {}),
+    ...(p.vendorId !== undefined ? { vendorId: p.vendorId } : {}),
+    ...(p.productId !== undefined ? { productId: p.productId } : {}),
+  }));
+}

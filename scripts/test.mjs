@@ -47,7 +47,12 @@ const r = spawnSync(process.execPath, [
   '--test-reporter=spec', '--test-reporter-destination=stdout',
   '--test-reporter=tap', `--test-reporter-destination=${tap}`,
   ...files,
-], { cwd: root, stdio: 'inherit', env: { ...process.env, DOCKHAND_TEST_OUTPUT: out } });
+], {
+  cwd: root, stdio: 'inherit',
+  // npm runs under the machine's own Node and tells child tools about it (npm_node_execpath, NODE); tools
+  // that fork "the node npm used" (electron-builder) would start that older Node next to this one.
+  env: { ...process.env, DOCKHAND_TEST_OUTPUT: out, npm_node_execpath: process.execPath, NODE: process.execPath },
+});
 
 const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
 const count = (label) =>

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The whole test command: lint, typecheck, then every test file under node:test.
+// The whole test command: lint, typecheck (engine and renderer), the renderer build, then every test file
+// under node:test.
 // It ends with one plain line, `N passed, N failed`, summed over every step (lint and typecheck count
 // as one check each), because CI reads that line.
 import { spawnSync } from 'node:child_process';
@@ -35,6 +36,9 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 if (only.length === 0) {
   step('lint', bin('eslint'), ['--max-warnings=0', '.']);
   step('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+  step('typecheck renderer', bin('tsc'), ['-p', 'renderer/tsconfig.json', '--noEmit']);
+  // The UI tests drive the built renderer; build it once here rather than in each test file.
+  step('build renderer', bin('vite'), ['build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn']);
 }
 
 const files = (only.length ? only : ['test']).flatMap((p) =>

@@ -84,20 +84,29 @@ export function fileNameFromUrl(url: string): string {
 /** Phase 3: the bytes into the station's cache (shared, resumable, verified), then into LocalDestination. */
 async function fetchAndSave(session: ClientSession, task: TaskRecord, pkg: PackageRecord, url: string, fileName: string): Promise<void> {
   const { store } = session;
+  const ended = (ok: boolean, leg: 'download' | 'push') => session.emit({ type: 'transfer-end', leg, targetId: session.target.id, packageId: pkg.id, ok });
   const cached = await session.opts.cache.fetch({
     packageId: pkg.id, url, fileName, userId: session.target.id, signal: session.signalFor(pkg.id),
     ...(pkg.packageSize !== null ? { expectedSize: pkg.packageSize } : {}), ...(pkg.sha256 ? { sha256: pkg.sha256 } : {}),
     onProgress: (bytesDone, total, resumedFrom) => session.emit({
       type: 'progress', leg: 'download', targetId: session.target.id, packageId: pkg.id, name: pkg.name ?? pkg.id, bytesDone, total, resumedFrom,
     }),
+  }).catch((err: unknown) => {
+    ended(false, 'download');
+    throw err;
   });
   if (!cached.reused) {
-    session.emit({ type: 'transfer-end', targetId: session.target.id, packageId: pkg.id, ok: true });
+    ended(true, 'download');
     session.log('info', `downloaded ${pkg.name} (${cached.size} bytes, sha256 ${cached.sha256.slice(0, 12)}…)` +
       (cached.resumedFrom > 0 ? `, resumed from byte ${cached.resumedFrom}` : '') +
       (cached.restartedFromZero ? ', restarted from zero' : ''), pkg.id);
   }
-  const saved = await session.target.install(cached, pkg.localDestination ?? '\\', fileName, session.signalFor(pkg.id));
+  let saved: string;
+  try {
+    saved = await session.target.install({ ...cached, packageId: pkg.id }, pkg.localDestination ?? '\\', fileName, session.signalFor(pkg.id));
+  } finally {
+    if (session.target.kind === 'tethered') ended(saved! !== undefined, 'push');
+  }
   store.updatePackage(pkg.id, { downloaded: true, savedPath: saved, fileName }, session.now());
   queueStatus(session, task, STATUS_DOWNLOAD_SUCCESSFUL, 'downloaded');
 }

@@ -12,6 +12,8 @@ export interface CommandOutcome {
 
 /** A verified file in the station's package cache. */
 export interface PackageFile {
+  /** The package the file is, for progress reports. */
+  packageId?: string;
   path: string;
   size: number;
   sha256: string;

@@ -21,7 +21,7 @@ export interface TetheredTargetOptions {
   bandwidth: () => BandwidthClass;
   commandTimeoutMs?: number;
   /** Progress of a push to the device (bytes the device holds). */
-  onPush?: (packageFile: string, bytesDone: number, total: number) => void;
+  onPush?: (packageId: string, fileName: string, bytesDone: number, total: number, resumedFrom: number) => void;
   log?: (line: string) => void;
 }
 
@@ -120,7 +120,7 @@ export class TetheredTarget implements Target {
     const devicePath = joinDevicePath(localDestination, fileName);
     const record = (bytesDone: number) => {
       this.opts.store.saveCheckpoint({ packageId: `push:${devicePath}`, url: `link:${link.port}`, validator: sha256, bytesDone, expectedSize: size, partPath: devicePath }, this.opts.clock.now());
-      this.opts.onPush?.(fileName, bytesDone, size);
+      this.opts.onPush?.(file.packageId ?? fileName, fileName, bytesDone, size, offset);
     };
     record(offset);
     this.opts.log?.(offset > 0

@@ -84,7 +84,10 @@ export async function stationCommand(args: string[]): Promise<number> {
   try {
     if (values.server !== undefined) deviceEndpoint(values.server);
     parseUsbIds(split(values.usb));
-    if (values['ui-port']) uiPort = positiveInt(values['ui-port'], '--ui-port');
+    if (values['ui-port'] !== undefined) {
+      uiPort = Number(values['ui-port']);
+      if (!Number.isInteger(uiPort) || uiPort < 0 || uiPort > 65535) throw new Error(`--ui-port must be a port number (0 picks a free one), not '${values['ui-port']}'`);
+    }
     options = {
       dataDir, loop: !values.once,
       ...(values.server !== undefined ? { server: values.server } : {}),

@@ -29,6 +29,8 @@ interface LiveTransfer {
   resumedFrom: number;
   at: number;
   bytesPerSecond: number;
+  windowAt: number;
+  windowBytes: number;
   lastSent: number;
   leg: 'download' | 'push';
   packageId: string;
@@ -36,6 +38,7 @@ interface LiveTransfer {
 }
 
 const PROGRESS_EVERY_MS = 250;
+const SPEED_WINDOW_MS = 1000;
 const ACTIVITY_KEPT = 500;
 
 export class StationService implements StationClient {
@@ -55,12 +58,19 @@ export class StationService implements StationClient {
       const key = `${e.targetId}|${e.leg}|${e.packageId}`;
       const now = Date.now();
       const prev = this.live.get(key);
-      const dt = prev ? (now - prev.at) / 1000 : 0;
-      const rate = prev && dt > 0 ? Math.max(0, (e.bytesDone - prev.bytesDone) / dt) : 0;
+      // Speed over a window of at least a second: progress events come in bursts a millisecond apart.
+      let windowAt = prev?.windowAt ?? now;
+      let windowBytes = prev?.windowBytes ?? e.bytesDone;
+      let bytesPerSecond = prev?.bytesPerSecond ?? 0;
+      if (now - windowAt >= SPEED_WINDOW_MS) {
+        const rate = Math.max(0, (e.bytesDone - windowBytes) / ((now - windowAt) / 1000));
+        bytesPerSecond = bytesPerSecond ? bytesPerSecond * 0.5 + rate * 0.5 : rate;
+        windowAt = now;
+        windowBytes = e.bytesDone;
+      }
       const t: LiveTransfer = {
         bytesDone: e.bytesDone, total: e.total, resumedFrom: e.resumedFrom, at: now, leg: e.leg, packageId: e.packageId, target: e.targetId,
-        bytesPerSecond: prev ? (prev.bytesPerSecond ? prev.bytesPerSecond * 0.7 + rate * 0.3 : rate) : 0,
-        lastSent: prev?.lastSent ?? 0,
+        bytesPerSecond, windowAt, windowBytes, lastSent: prev?.lastSent ?? 0,
       };
       this.live.set(key, t);
       if (now - t.lastSent >= PROGRESS_EVERY_MS) {
@@ -69,9 +79,7 @@ export class StationService implements StationClient {
       }
       return;
     }
-    if (e.type === 'transfer-end') {
-      for (const key of [...this.live.keys()]) if (key.startsWith(`${e.targetId}|`) && key.endsWith(`|${e.packageId}`)) this.live.delete(key);
-    }
+    if (e.type === 'transfer-end') this.live.delete(`${e.targetId}|${e.leg}|${e.packageId}`);
     this.markDirty();
   }
 

@@ -134,7 +134,9 @@ export class Station {
     const target = new TetheredTarget({
       id, store, clock: this.clock, bandwidth: this.bandwidth, log: (line) => session?.log('info', line),
       ...(this.opts.commandTimeoutMs ? { commandTimeoutMs: this.opts.commandTimeoutMs } : {}),
-      onPush: (file, bytesDone, total) => this.opts.emit?.({ type: 'progress', leg: 'push', targetId: id, packageId: file, name: `${file} → ${name}`, bytesDone, total, resumedFrom: 0 }),
+      onPush: (packageId, file, bytesDone, total, resumedFrom) => this.opts.emit?.({
+        type: 'progress', leg: 'push', targetId: id, packageId, name: `${file} → ${name}`, bytesDone, total, resumedFrom,
+      }),
     });
     // Devices run their own command lines: running them is what the device is managed for.
     session = new ClientSession({

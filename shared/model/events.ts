@@ -3,5 +3,5 @@ export type EngineEvent =
   | { type: 'log'; targetId: string; level: 'info' | 'warn' | 'error'; message: string; packageId?: string }
   /** `download`: server → station cache; `push`: station cache → a docked device over its link. */
   | { type: 'progress'; leg: 'download' | 'push'; targetId: string; packageId: string; name: string; bytesDone: number; total: number | null; resumedFrom: number }
-  | { type: 'transfer-end'; targetId: string; packageId: string; ok: boolean }
+  | { type: 'transfer-end'; leg: 'download' | 'push'; targetId: string; packageId: string; ok: boolean }
   | { type: 'changed'; targetId: string };

@@ -62,11 +62,14 @@ export class StationService implements StationClient {
       let windowAt = prev?.windowAt ?? now;
       let windowBytes = prev?.windowBytes ?? e.bytesDone;
       let bytesPerSecond = prev?.bytesPerSecond ?? 0;
-      if (now - windowAt >= SPEED_WINDOW_MS) {
-        const rate = Math.max(0, (e.bytesDone - windowBytes) / ((now - windowAt) / 1000));
+      const elapsed = now - windowAt;
+      const rate = elapsed > 0 ? Math.max(0, (e.bytesDone - windowBytes) / (elapsed / 1000)) : 0;
+      if (elapsed >= SPEED_WINDOW_MS) {
         bytesPerSecond = bytesPerSecond ? bytesPerSecond * 0.5 + rate * 0.5 : rate;
         windowAt = now;
         windowBytes = e.bytesDone;
+      } else if (!bytesPerSecond && elapsed >= SPEED_WINDOW_MS / 4) {
+        bytesPerSecond = rate; // a first estimate before the first full window
       }
       const t: LiveTransfer = {
         bytesDone: e.bytesDone, total: e.total, resumedFrom: e.resumedFrom, at: now, leg: e.leg, packageId: e.packageId, target: e.targetId,

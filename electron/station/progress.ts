@@ -1,18 +1,7 @@
 // How a running station reports to a person: on a terminal, a progress bar per active transfer on the
 // bottom line; otherwise (CI, a log file, a service manager) plain timestamped log lines.
 import type { EngineEvent } from '../../shared/model/events.js';
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i += 1;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
+import { formatBytes } from '../../shared/model/units.js';
 
 export function progressBar(done: number, total: number | null, width = 24): string {
   if (!total) return `[${'?'.repeat(width)}] ${formatBytes(done)}`;

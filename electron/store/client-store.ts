@@ -77,6 +77,15 @@ export type PackageInstructionFields = Pick<PackageRecord,
   'name' | 'shortDescription' | 'longDescription' | 'required' | 'packageSize' | 'flags' | 'startAt' |
   'recurrenceMs' | 'behavior' | 'localDestination' | 'commandLine' | 'sourceFiles' | 'sha256'>;
 
+const PACKAGE_COLUMNS: Record<string, string> = {
+  state: 'state', accepted: 'accepted', fileName: 'file_name', savedPath: 'saved_path',
+  downloaded: 'downloaded', runs: 'runs', lastResult: 'last_result',
+};
+
+const TASK_COLUMNS: Record<string, string> = {
+  state: 'state', nextRun: 'next_run', attempts: 'attempts', phase: 'phase', waitingFor: 'waiting_for', lastError: 'last_error',
+};
+
 export class ClientStore {
   readonly db: Db;
 
@@ -136,20 +145,7 @@ export class ClientStore {
 
   updatePackage(id: string, fields: Partial<Pick<PackageRecord,
     'state' | 'accepted' | 'fileName' | 'savedPath' | 'downloaded' | 'runs' | 'lastResult'>>, now: number): void {
-    const cols: Record<string, string> = {
-      state: 'state', accepted: 'accepted', fileName: 'file_name', savedPath: 'saved_path',
-      downloaded: 'downloaded', runs: 'runs', lastResult: 'last_result',
-    };
-    const sets: string[] = [];
-    const values: unknown[] = [];
-    for (const [k, v] of Object.entries(fields)) {
-      const col = cols[k];
-      if (!col) continue;
-      sets.push(`${col} = ?`);
-      values.push(typeof v === 'boolean' ? Number(v) : v);
-    }
-    if (sets.length === 0) return;
-    this.db.prepare(`UPDATE packages SET ${sets.join(', ')}, updated_at = ? WHERE id = ?`).run(...values, now, id);
+    this.updateColumns('packages', 'id', id, PACKAGE_COLUMNS, fields, now);
   }
 
   deletePackage(id: string): void {
@@ -183,19 +179,22 @@ export class ClientStore {
 
   updateTask(id: number, fields: Partial<Pick<TaskRecord,
     'state' | 'nextRun' | 'attempts' | 'phase' | 'waitingFor' | 'lastError'>>, now: number): void {
-    const cols: Record<string, string> = {
-      state: 'state', nextRun: 'next_run', attempts: 'attempts', phase: 'phase', waitingFor: 'waiting_for', lastError: 'last_error',
-    };
+    this.updateColumns('tasks', 'id', id, TASK_COLUMNS, fields, now);
+  }
+
+  /** One UPDATE of the named fields (booleans stored as 0/1) and `updated_at`. */
+  private updateColumns(table: string, key: string, id: string | number, columns: Record<string, string>,
+    fields: Record<string, unknown>, now: number): void {
     const sets: string[] = [];
     const values: unknown[] = [];
     for (const [k, v] of Object.entries(fields)) {
-      const col = cols[k];
-      if (!col) continue;
+      const col = columns[k];
+      if (!col || v === undefined) continue;
       sets.push(`${col} = ?`);
-      values.push(v);
+      values.push(typeof v === 'boolean' ? Number(v) : v);
     }
     if (sets.length === 0) return;
-    this.db.prepare(`UPDATE tasks SET ${sets.join(', ')}, updated_at = ? WHERE id = ?`).run(...values, now, id);
+    this.db.prepare(`UPDATE ${table} SET ${sets.join(', ')}, updated_at = ? WHERE ${key} = ?`).run(...values, now, id);
   }
 
   deleteTask(kind: TaskKind, packageId = ''): void {

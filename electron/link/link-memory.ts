@@ -4,6 +4,7 @@
 // loss), and `unplug` ends both sides at once as pulling the cable would.
 import { DockhandError } from '../../shared/model/errors.js';
 import type { Transport } from './transport.js';
+import { TransportEvents } from './transport-events.js';
 
 export type Side = 'a' | 'b';
 
@@ -21,10 +22,7 @@ export interface MemoryCableOptions {
 }
 
 class MemoryEnd implements Transport {
-  private dataListener: ((bytes: Uint8Array) => void) | undefined;
-  private readonly early: Uint8Array[] = [];
-  private closeListener: ((reason: string) => void) | undefined;
-  closedReason: string | undefined;
+  private readonly events = new TransportEvents();
   peer!: MemoryEnd;
 
   constructor(
@@ -35,8 +33,9 @@ class MemoryEnd implements Transport {
   ) {}
 
   write(bytes: Uint8Array): Promise<void> {
-    if (this.closedReason !== undefined) {
-      return Promise.reject(new DockhandError('LINK', `${this.label} is closed (${this.closedReason})`, { transient: true }));
+    const closed = this.events.closedReason;
+    if (closed !== undefined) {
+      return Promise.reject(new DockhandError('LINK', `${this.label} is closed (${closed})`, { transient: true }));
     }
     const delivered = this.tamper ? this.tamper(bytes.slice(), this.side) : bytes.slice();
     if (delivered !== undefined && delivered.length > 0) queueMicrotask(() => this.peer.deliver(delivered));
@@ -44,13 +43,11 @@ class MemoryEnd implements Transport {
   }
 
   onData(listener: (bytes: Uint8Array) => void): void {
-    this.dataListener = listener;
-    for (const chunk of this.early.splice(0)) listener(chunk);
+    this.events.onData(listener);
   }
 
   onClose(listener: (reason: string) => void): void {
-    this.closeListener = listener;
-    if (this.closedReason !== undefined) listener(this.closedReason);
+    this.events.onClose(listener);
   }
 
   close(): Promise<void> {
@@ -59,15 +56,11 @@ class MemoryEnd implements Transport {
   }
 
   deliver(bytes: Uint8Array): void {
-    if (this.closedReason !== undefined) return;
-    if (this.dataListener) this.dataListener(bytes);
-    else this.early.push(bytes);
+    if (this.events.closedReason === undefined) this.events.deliver(bytes);
   }
 
   end(reason: string): void {
-    if (this.closedReason !== undefined) return;
-    this.closedReason = reason;
-    this.closeListener?.(reason);
+    this.events.end(reason);
   }
 }
 

@@ -8,6 +8,7 @@
 import { SerialPort } from 'serialport';
 import { DockhandError } from '../../shared/model/errors.js';
 import type { Transport } from './transport.js';
+import { TransportEvents } from './transport-events.js';
 
 export type Parity = 'none' | 'even' | 'odd' | 'mark' | 'space';
 
@@ -48,25 +49,20 @@ function openFailure(path: string, err: unknown): DockhandError {
 }
 
 class SerialTransport implements Transport {
-  private dataListener: ((bytes: Uint8Array) => void) | undefined;
-  private readonly early: Uint8Array[] = [];
-  private closeListener: ((reason: string) => void) | undefined;
-  private closedReason: string | undefined;
+  private readonly events = new TransportEvents();
 
   constructor(private readonly port: SerialPort, readonly label: string) {
-    port.on('data', (chunk: Buffer) => {
-      if (this.dataListener) this.dataListener(chunk);
-      else this.early.push(chunk);
-    });
-    port.on('error', (err: Error) => this.ended(`serial port ${label} failed: ${err.message}`));
+    port.on('data', (chunk: Buffer) => this.events.deliver(chunk));
+    port.on('error', (err: Error) => this.events.end(`serial port ${label} failed: ${err.message}`));
     port.on('close', (err: (Error & { disconnected?: boolean }) | null) =>
-      this.ended(err?.disconnected ? `serial port ${label} was disconnected (unplugged)` : `serial port ${label} was closed`),
+      this.events.end(err?.disconnected ? `serial port ${label} was disconnected (unplugged)` : `serial port ${label} was closed`),
     );
   }
 
   write(bytes: Uint8Array): Promise<void> {
-    if (this.closedReason !== undefined) {
-      return Promise.reject(new DockhandError('LINK', `cannot write to ${this.label}: ${this.closedReason}`, { transient: true }));
+    const closed = this.events.closedReason;
+    if (closed !== undefined) {
+      return Promise.reject(new DockhandError('LINK', `cannot write to ${this.label}: ${closed}`, { transient: true }));
     }
     return new Promise((resolve, reject) => {
       this.port.write(bytes, (err) => {
@@ -79,26 +75,17 @@ class SerialTransport implements Transport {
   }
 
   onData(listener: (bytes: Uint8Array) => void): void {
-    this.dataListener = listener;
-    for (const chunk of this.early.splice(0)) listener(chunk);
+    this.events.onData(listener);
   }
 
   onClose(listener: (reason: string) => void): void {
-    this.closeListener = listener;
-    if (this.closedReason !== undefined) listener(this.closedReason);
+    this.events.onClose(listener);
   }
 
   async close(): Promise<void> {
-    if (this.closedReason !== undefined) return;
-    this.ended(`serial port ${this.label} was closed`);
+    if (!this.events.end(`serial port ${this.label} was closed`)) return;
     if (!this.port.isOpen) return;
     await new Promise<void>((resolve) => this.port.close(() => resolve()));
-  }
-
-  private ended(reason: string): void {
-    if (this.closedReason !== undefined) return;
-    this.closedReason = reason;
-    this.closeListener?.(reason);
   }
 }
 

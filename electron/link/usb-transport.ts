@@ -8,6 +8,7 @@
 // packet it would only complete when full, and node-usb drops a read's partial data when it times out.
 import { DockhandError } from '../../shared/model/errors.js';
 import type { Transport } from './transport.js';
+import { TransportEvents } from './transport-events.js';
 import { findVendorInterface, type VendorInterfaceChoice } from './usb-endpoints.js';
 import { classifyUsbError, errorText } from './usb-errors.js';
 import { describeUsbDevice, usbLabel, type UsbConnectionEventLike, type UsbDeviceLike, type WebUsbLike } from './usb-types.js';
@@ -77,10 +78,7 @@ export async function openUsbTransport(device: UsbDeviceLike, opts: UsbTransport
 class UsbTransport implements Transport {
   readonly label: string;
   private readonly who: string;
-  private closedReason: string | undefined;
-  private dataListener: ((bytes: Uint8Array) => void) | undefined;
-  private closeListener: ((reason: string) => void) | undefined;
-  private early: Uint8Array[] = [];
+  private readonly events = new TransportEvents(true);
   private writeChain: Promise<void> = Promise.resolve();
   private released: Promise<void> = Promise.resolve();
   private readonly readSize: number;
@@ -101,20 +99,15 @@ class UsbTransport implements Transport {
   }
 
   get closed(): boolean {
-    return this.closedReason !== undefined;
+    return this.events.closedReason !== undefined;
   }
 
   onData(listener: (bytes: Uint8Array) => void): void {
-    this.dataListener = listener;
-    const early = this.early;
-    this.early = [];
-    for (const chunk of early) listener(chunk);
+    this.events.onData(listener);
   }
 
   onClose(listener: (reason: string) => void): void {
-    this.closeListener = listener;
-    const reason = this.closedReason;
-    if (reason !== undefined) queueMicrotask(() => listener(reason));
+    this.events.onClose(listener);
   }
 
   write(bytes: Uint8Array): Promise<void> {
@@ -130,7 +123,7 @@ class UsbTransport implements Transport {
   }
 
   private refuse(): DockhandError {
-    return new DockhandError('LINK', `cannot send to the ${this.who}: ${this.closedReason ?? 'the link is closed'}`, { transient: true });
+    return new DockhandError('LINK', `cannot send to the ${this.who}: ${this.events.closedReason ?? 'the link is closed'}`, { transient: true });
   }
 
   private async writeNow(bytes: Uint8Array): Promise<void> {
@@ -231,18 +224,14 @@ class UsbTransport implements Transport {
   }
 
   private deliver(bytes: Uint8Array): void {
-    if (this.dataListener) this.dataListener(bytes);
-    else this.early.push(bytes);
+    this.events.deliver(bytes);
   }
 
   /** Marks the transport gone (once), tells the listener, and lets go of the device. */
   private finish(reason: string): void {
-    if (this.closed) return;
-    this.closedReason = reason;
+    if (!this.events.end(reason)) return;
     this.opts.usb?.removeEventListener('disconnect', this.onDisconnect);
     this.opts.log?.(`${this.label}: ${reason}`);
-    const listener = this.closeListener;
-    if (listener) queueMicrotask(() => listener(reason));
     // Closing the device also ends the transfers still in flight (a browser aborts them; node-usb lets
     // them run to their timeout), so the read loop and a blocked write stop on their own.
     const device = this.device;

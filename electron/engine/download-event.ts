@@ -101,12 +101,13 @@ async function fetchAndSave(session: ClientSession, task: TaskRecord, pkg: Packa
       (cached.resumedFrom > 0 ? `, resumed from byte ${cached.resumedFrom}` : '') +
       (cached.restartedFromZero ? ', restarted from zero' : ''), pkg.id);
   }
-  let saved: string;
-  try {
-    saved = await session.target.install({ ...cached, packageId: pkg.id }, pkg.localDestination ?? '\\', fileName, session.signalFor(pkg.id));
-  } finally {
-    if (session.target.kind === 'tethered') ended(saved! !== undefined, 'push');
-  }
+  const pushes = session.target.kind === 'tethered';
+  const saved = await session.target.install({ ...cached, packageId: pkg.id }, pkg.localDestination ?? '\\', fileName, session.signalFor(pkg.id))
+    .catch((err: unknown) => {
+      if (pushes) ended(false, 'push');
+      throw err;
+    });
+  if (pushes) ended(true, 'push');
   store.updatePackage(pkg.id, { downloaded: true, savedPath: saved, fileName }, session.now());
   queueStatus(session, task, STATUS_DOWNLOAD_SUCCESSFUL, 'downloaded');
 }

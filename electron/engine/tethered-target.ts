@@ -11,6 +11,7 @@ import type { ClientStore } from '../store/client-store.js';
 import type { CollectedFile, CommandOutcome, PackageFile, Target } from './target.js';
 import { checkFileName, deviceSegments } from './local/device-path.js';
 import type { BandwidthClass } from './local/host-identity.js';
+import { networkId } from './local/host-network.js';
 import type { Clock } from './clock.js';
 
 export interface TetheredTargetOptions {
@@ -96,9 +97,7 @@ export class TetheredTarget implements Target {
   async ipAddresses() {
     const n = this.hello().network;
     if (!n?.ipAddress) return [];
-    const mask = (n.ipSubnet ?? '255.255.255.255').split('.').map(Number);
-    const subnet = n.ipAddress.split('.').map((octet, i) => Number(octet) & (mask[i] ?? 255)).join('.');
-    return [{ address: n.ipAddress, subnet }];
+    return [{ address: n.ipAddress, subnet: networkId(n.ipAddress, n.ipSubnet ?? '255.255.255.255') }];
   }
 
   async checkDestination(localDestination: string, fileName: string): Promise<void> {

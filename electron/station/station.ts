@@ -124,10 +124,10 @@ export class Station {
   }
 
   /** The target and session of a device, made (or reopened from its client database) on first need. */
-  private deviceTarget(id: string, name: string): TetheredTarget {
+  private deviceTarget(id: string, name: string, opened?: ClientStore): TetheredTarget {
     const known = this.devices.get(id);
     if (known) return known;
-    const store = new ClientStore(deviceTargetDb(this.opts.dataDir, id));
+    const store = opened ?? new ClientStore(deviceTargetDb(this.opts.dataDir, id));
     store.set('id', id);
     if (!store.get('server')) store.set('server', this.local.store.get('server') ?? this.opts.server);
     let session: ClientSession | null = null;
@@ -157,17 +157,14 @@ export class Station {
       const file = path.join(dir, name, 'client.sqlite');
       if (!name.startsWith('device-') || !existsSync(file)) continue;
       const store = new ClientStore(file);
-      let id: string | null;
-      let hello: { name?: string } | null;
-      try {
-        id = store.get('id');
-        hello = store.getJson<{ name?: string }>('hello');
-        store.set('docked', '0');
-        store.set('current_package', '');
-      } finally {
+      const id = store.get('id');
+      if (!id) {
         store.close();
+        continue;
       }
-      if (id) this.deviceTarget(id, hello?.name ?? id);
+      store.set('docked', '0');
+      store.set('current_package', '');
+      this.deviceTarget(id, store.getJson<{ name?: string }>('hello')?.name ?? id, store);
     }
   }
 

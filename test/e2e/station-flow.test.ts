@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { harness, STATION_ID } from '../helpers/station-harness.js';
+import { filterItem } from '../helpers/filters.js';
 import { readStatus } from '../../electron/station/status.js';
 import * as admin from '../../server/admin.js';
 
@@ -204,9 +205,9 @@ test('software inventory, machine inventory and file collection reports reach th
   await h.addPackage('Notes', 'hello notes', { file: 'notes.txt', localDestination: '\\Docs' });
   h.settings({
     reportIntervalMs: DAY,
-    softwareInventory: { enabled: true, filters: [{ Filter: '*.txt', Path: '\\Docs', Recursive: true, ExcludeCompressed: false, ExcludeEncrypted: false }] },
+    softwareInventory: { enabled: true, filters: [filterItem('\\Docs', '*.txt', { Recursive: true })] },
     machineInventory: { enabled: true },
-    fileCollection: { enabled: true, filters: [{ Filter: 'notes.txt', Path: '\\Docs', Recursive: false, ExcludeCompressed: false, ExcludeEncrypted: false }] },
+    fileCollection: { enabled: true, filters: [filterItem('\\Docs', 'notes.txt')] },
   });
   const station = await h.openStation();
   await station.runUntilIdle(); // poll schedules the reports before the package is installed

@@ -1,19 +1,12 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { filterItem } from '../helpers/filters.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FileFilterItem } from '../../shared/protocol/types.js';
 import { selectFilesForCollection } from '../../electron/engine/local/file-collection.js';
 
-const item = (Path: string, Filter: string, more: Partial<FileFilterItem> = {}): FileFilterItem => ({
-  Path,
-  Filter,
-  Recursive: false,
-  ExcludeCompressed: false,
-  ExcludeEncrypted: false,
-  ...more,
-});
+const item = filterItem;
 
 let work: string;
 let root: string;

@@ -1,21 +1,15 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { filterItem } from '../helpers/filters.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FileFilterItem, InventoryDirectory, InventoryFile } from '../../shared/protocol/types.js';
+import type { InventoryDirectory, InventoryFile } from '../../shared/protocol/types.js';
 import { softwareInventory } from '../../electron/engine/local/software-inventory.js';
 import { compileFilter } from '../../electron/engine/local/file-filter-walk.js';
 import { formatDmLocalTime } from '../../electron/engine/local/dm-local-time.js';
 
-const item = (Path: string, Filter: string, more: Partial<FileFilterItem> = {}): FileFilterItem => ({
-  Path,
-  Filter,
-  Recursive: false,
-  ExcludeCompressed: false,
-  ExcludeEncrypted: false,
-  ...more,
-});
+const item = filterItem;
 const names = (dir: InventoryDirectory | undefined): string[] => (dir?.Files ?? []).map((f) => f.Name);
 const file = (dir: InventoryDirectory | undefined, name: string): InventoryFile => {
   const found = dir?.Files.find((f) => f.Name === name);

@@ -145,7 +145,7 @@ export class ClientSession {
     const paused = new Set(this.pausedPackages());
     paused.add(packageId);
     this.store.setJson('paused', [...paused]);
-    this.taskAborts.get(packageId)?.abort();
+    this.abortTask(packageId);
   }
 
   /** Stops the package's task in progress, if any (a cancel). */

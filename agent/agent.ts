@@ -8,6 +8,7 @@ import { DEFAULT_MAX_MESSAGE, DEFAULT_WINDOW, MAX_MAX_PAYLOAD, PROTOCOL_VERSIONS
 import { systemTimers } from '../shared/link/timers.js';
 import { describeError } from '../shared/model/errors.js';
 import type { Transport } from '../electron/link/transport.js';
+import { protectOwnFolder } from '../electron/engine/local/device-path.js';
 import type { AgentContext } from './context.js';
 import { DeviceSession } from './device-session.js';
 import { loadIdentity } from './identity.js';
@@ -37,6 +38,8 @@ export async function prepareAgent(opts: AgentOptions): Promise<AgentContext> {
   const stateDir = path.resolve(opts.stateDir ?? path.join(root, '.dockhand-agent'));
   await fs.mkdir(root, { recursive: true });
   await fs.mkdir(stateDir, { recursive: true });
+  // No path the station sends (a destination, a program, an inventory filter) may reach the agent's state.
+  protectOwnFolder(stateDir);
   const identity = await loadIdentity(stateDir, { id: opts.id, name: opts.name });
   const record = new InstalledRecord(path.join(stateDir, 'installed.json'));
   await record.load();

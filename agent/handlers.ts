@@ -46,7 +46,7 @@ export async function removeFileReply(ctx: AgentContext, body: Body<'REMOVE_FILE
 export async function runReply(ctx: AgentContext, body: Body<'RUN'>, signal: AbortSignal): Promise<Body<'RUN_REPLY'>> {
   const cwd = deviceFile(ctx, body.directory);
   ctx.log(`running '${body.commandLine}' in ${body.directory}`);
-  await makeProgramRunnable(body.commandLine, cwd);
+  await makeProgramRunnable(body.commandLine, cwd, ctx.root);
   const r = await runCommandLine({
     commandLine: body.commandLine,
     cwd,

@@ -1,12 +1,12 @@
 // The station itself as a managed client: its files live under a root folder (`--root`), LocalDestination
 // mapped into it (`\temp` → ROOT/temp) with any escape refused; commands run there without a shell.
 // The station is never cradled: cradled-only packages never run for it.
-import { copyFile, link, mkdir, readFile, rm, rename } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, readFile, rm, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileFilterItem } from '../../shared/protocol/types.js';
 import type { CollectedFile, CommandOutcome, PackageFile, Target } from './target.js';
 import type { ConnectionState } from '../../shared/protocol/flags.js';
-import { checkFileName, mapDevicePath } from './local/device-path.js';
+import { checkFileName, confineSavedPath, mapDevicePath } from './confine.js';
 import { runCommandLine } from './local/command-line.js';
 import { makeProgramRunnable } from './local/runnable.js';
 import { softwareInventory } from './local/software-inventory.js';
@@ -69,17 +69,17 @@ export class LocalTarget implements Target {
   }
 
   async remove(savedPath: string): Promise<void> {
-    const resolved = path.resolve(savedPath);
-    if (!resolved.startsWith(path.resolve(this.root) + path.sep)) {
-      throw new Error(`refusing to delete ${savedPath}: it is outside the station's folder ${this.root}`);
+    const file = confineSavedPath(this.root, savedPath);
+    if ((await lstat(file).catch(() => undefined))?.isDirectory()) {
+      throw new Error(`refusing to delete ${savedPath}: it is a folder, and a package saves one file`);
     }
-    await rm(resolved, { force: true });
+    await rm(file, { force: true });
   }
 
   async runCommand(commandLine: string, localDestination: string, signal?: AbortSignal): Promise<CommandOutcome> {
     const cwd = mapDevicePath(this.root, localDestination);
     await mkdir(cwd, { recursive: true });
-    await makeProgramRunnable(commandLine, cwd);
+    await makeProgramRunnable(commandLine, cwd, this.root);
     const r = await runCommandLine({
       commandLine, cwd, root: this.root, ...(this.opts.commandTimeoutMs ? { timeoutMs: this.opts.commandTimeoutMs } : {}),
       ...(signal ? { signal } : {}),

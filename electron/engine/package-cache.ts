@@ -3,10 +3,15 @@
 // requests for the same package share one download (single flight); the checkpoint lives in the cache
 // index (electron/store/cache-store.ts), so a download started for one device and cut off is resumed for
 // whichever target asks next, even after a restart.
-import { existsSync, statSync } from 'node:fs';
+//
+// Nothing of the server's chooses a name here (confine.ts): a package lives in `cache/p-<hash of its ID>/`
+// as `file` (and `file.part` while it downloads); its ID, URL and file name are kept in the index. IDs that
+// differ only in case are one package.
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CacheStore, type CacheEntry } from '../store/cache-store.js';
+import { cacheFolder, packageKey } from './confine.js';
 import { downloadResumable } from './transfer/download.js';
 import type { RateLimiter } from './transfer/rate-limiter.js';
 import type { Clock } from './clock.js';
@@ -33,10 +38,8 @@ export interface CachedPackage {
   reused: boolean;
 }
 
-/** The cache folder of one package: its ID made safe as a single folder name. */
-export function cacheFolderName(packageId: string): string {
-  return packageId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120) || '_';
-}
+const FILE = 'file';
+const PART = 'file.part';
 
 export class PackageCache {
   readonly store: CacheStore;
@@ -44,6 +47,44 @@ export class PackageCache {
 
   constructor(readonly dir: string, private readonly limiter: RateLimiter, private readonly clock: Clock) {
     this.store = new CacheStore(path.join(dir, 'cache.sqlite'));
+    this.adoptLegacyEntries();
+  }
+
+  /** Where a package's files live: `cache/p-<hash>`. */
+  folderOf(packageId: string): string {
+    return cacheFolder(this.dir, packageId);
+  }
+
+  /**
+   * Entries an earlier Dockhand made kept their files in a folder named after the ID (`cache/<ID>/<file name>`):
+   * their files move into the hashed folder, the entry is re-keyed. A folder is only taken when it is a
+   * direct sub-folder of the cache (an ID like `..` named the data folder itself, which is left alone).
+   */
+  private adoptLegacyEntries(): void {
+    for (const e of this.store.entries()) {
+      const key = packageKey(e.packageId);
+      const folder = this.folderOf(key);
+      const part = path.join(folder, PART);
+      if (e.packageId === key && e.partPath === part) continue;
+      const old = path.dirname(e.partPath);
+      const movable = path.dirname(old) === path.resolve(this.dir) && old !== folder && !['.', '..'].includes(path.basename(old)) &&
+        (statSync(old, { throwIfNoEntry: false })?.isDirectory() ?? false);
+      if (movable && existsSync(folder)) {
+        rmSync(old, { recursive: true, force: true }); // the same package under another spelling: one copy is enough
+      } else if (movable) {
+        try {
+          renameSync(old, folder);
+          const within = (name: string) => path.join(folder, name);
+          if (existsSync(within(e.fileName))) renameSync(within(e.fileName), within(FILE));
+          if (existsSync(within(`${e.fileName}.part`))) renameSync(within(`${e.fileName}.part`), within(PART));
+        } catch {
+          rmSync(folder, { recursive: true, force: true }); // half moved: download afresh rather than trust it
+          this.store.delete(e.packageId);
+          continue;
+        }
+      }
+      this.store.rekey(e.packageId, key, part);
+    }
   }
 
   close(): void {
@@ -54,7 +95,8 @@ export class PackageCache {
     return this.store.entries();
   }
 
-  async fetch(req: FetchRequest): Promise<CachedPackage> {
+  async fetch(request: FetchRequest): Promise<CachedPackage> {
+    const req = { ...request, packageId: packageKey(request.packageId) };
     for (;;) {
       const running = this.inflight.get(req.packageId);
       if (!running) break;
@@ -74,10 +116,10 @@ export class PackageCache {
   }
 
   private async fetchOnce(req: FetchRequest): Promise<CachedPackage> {
-    const dir = path.join(this.dir, cacheFolderName(req.packageId));
+    const dir = this.folderOf(req.packageId);
     await mkdir(dir, { recursive: true });
-    const done = path.join(dir, req.fileName);
-    const part = `${done}.part`;
+    const done = path.join(dir, FILE);
+    const part = path.join(dir, PART);
     const entry = this.store.entry(req.packageId);
     if (entry && this.usable(entry, req, done)) {
       this.store.addUser(req.packageId, req.userId);
@@ -101,13 +143,14 @@ export class PackageCache {
 
   /** The next occurrence of a "Download and Execute" package must fetch it afresh. */
   async invalidate(packageId: string): Promise<void> {
-    this.store.delete(packageId);
-    await rm(path.join(this.dir, cacheFolderName(packageId)), { recursive: true, force: true });
+    this.store.delete(packageKey(packageId));
+    await rm(this.folderOf(packageId), { recursive: true, force: true });
   }
 
   /** A target no longer has the package; the files go when no target uses them. */
   async release(packageId: string, userId: string): Promise<void> {
-    const left = this.store.removeUser(packageId, userId);
-    if (left.length === 0 && !this.inflight.has(packageId)) await this.invalidate(packageId);
+    const key = packageKey(packageId);
+    const left = this.store.removeUser(key, userId);
+    if (left.length === 0 && !this.inflight.has(key)) await this.invalidate(key);
   }
 }

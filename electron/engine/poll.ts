@@ -7,6 +7,7 @@ import { describeError } from '../../shared/model/errors.js';
 import type { ClientSession } from './session.js';
 import { applyClientSettings, CLIENT_VERSION } from './client-settings.js';
 import { applyReportSettings } from './reports.js';
+import { packageIdProblem, packageKey, shownId } from './confine.js';
 
 export async function runPoll(session: ClientSession, task: TaskRecord): Promise<void> {
   const { store } = session;
@@ -47,15 +48,37 @@ function applySettings(session: ClientSession, response: PollResponse): void {
 /**
  * Compare the server's list with the database (spec §6.1, A11): acquire what is missing or failed, remove
  * what is no longer listed. One instruction task per needed package.
+ *
+ * An ID that is not a safe identifier (confine.ts) is refused and logged once; the rest of the list still
+ * applies. IDs that differ only in case are one package: the spelling this target first knew it by is kept.
  */
 export async function reconcile(session: ClientSession, listed: string[]): Promise<void> {
   const { store } = session;
   const now = session.now();
-  const wanted = new Set(listed);
-  for (const pkg of store.packages()) {
-    if (!wanted.has(pkg.id)) await removePackage(session, pkg.id);
+  const records = store.packages();
+  const known = new Map<string, string>();
+  for (const r of records) if (!known.has(packageKey(r.id))) known.set(packageKey(r.id), r.id);
+  const wanted = new Map<string, string>(); // package key → the ID this target uses for it
+  const refused = new Map<string, string>(); // refused ID → why
+  for (const id of listed) {
+    const problem = packageIdProblem(id);
+    if (problem) refused.set(id, problem);
+    else if (!wanted.has(packageKey(id))) wanted.set(packageKey(id), known.get(packageKey(id)) ?? id);
   }
-  for (const id of wanted) {
+  noteRefusedIds(session, refused);
+  for (const pkg of records) {
+    const kept = wanted.get(packageKey(pkg.id));
+    if (kept === pkg.id) continue;
+    if (kept !== undefined) {
+      // A second spelling of a package this target already has (an earlier Dockhand kept both): its record
+      // goes, its files stay, since they are the kept record's files too.
+      store.deletePackage(pkg.id);
+      session.log('warn', `forgot package ${pkg.id}: it is ${kept} spelled in another case`, kept);
+      continue;
+    }
+    await removePackage(session, pkg.id);
+  }
+  for (const id of wanted.values()) {
     const rec = store.package(id);
     const instruction = store.task('instruction', id);
     if (!rec || rec.state === 'failed') {
@@ -65,6 +88,15 @@ export async function reconcile(session: ClientSession, listed: string[]): Promi
       store.scheduleTask('instruction', id, now, now);
     }
   }
+}
+
+/** Refused IDs are logged when first seen, not at every poll. */
+function noteRefusedIds(session: ClientSession, refused: Map<string, string>): void {
+  const before = new Set(session.store.getJson<string[]>('refused_package_ids') ?? []);
+  for (const [id, problem] of refused) {
+    if (!before.has(id)) session.log('error', `refused the package ID '${shownId(id)}' the server listed: it ${problem}; the other packages are handled`);
+  }
+  if (refused.size > 0 || before.size > 0) session.store.setJson('refused_package_ids', [...refused.keys()]);
 }
 
 /** A package the server no longer lists: its file deleted, the record dropped, the removal logged. */

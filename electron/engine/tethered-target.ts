@@ -3,13 +3,13 @@
 // device, and its inventories and collected files are read over the link. While it is docked its
 // connection is pass-through ("cradled", Flags bit 0x04) over the station's network; undocked it has none,
 // and everything it needs waits for the next dock.
-import { DockhandError } from '../../shared/model/errors.js';
+import { DockhandError, describeError } from '../../shared/model/errors.js';
 import type { FileFilterItem, FileReport, Identification, Inventory } from '../../shared/protocol/types.js';
 import type { ConnectionState } from '../../shared/protocol/flags.js';
 import type { DeviceHello, DeviceLink } from '../link/device-link.js';
 import type { ClientStore } from '../store/client-store.js';
 import type { CollectedFile, CommandOutcome, PackageFile, Target } from './target.js';
-import { checkFileName, deviceSegments } from './local/device-path.js';
+import { joinDevicePath } from './confine.js';
 import type { BandwidthClass } from './local/host-identity.js';
 import { networkId } from './local/host-network.js';
 import type { Clock } from './clock.js';
@@ -27,13 +27,6 @@ export interface TetheredTargetOptions {
 }
 
 export const MAX_COLLECTED_FROM_DEVICE = 64 * 1024 * 1024;
-
-/** A device path made of checked segments, `\Temp\Apps`; refuses what could leave the device's root. */
-export function joinDevicePath(directory: string, fileName?: string): string {
-  const segments = deviceSegments(directory, "the device's folder");
-  if (fileName !== undefined) segments.push(checkFileName(fileName));
-  return `\\${segments.join('\\')}`;
-}
 
 export class TetheredTarget implements Target {
   readonly kind = 'tethered' as const;
@@ -66,6 +59,11 @@ export class TetheredTarget implements Target {
 
   get docked(): boolean {
     return this.link !== null && !this.link.closed;
+  }
+
+  /** Where the device is docked now, or null. */
+  get port(): string | null {
+    return this.docked ? this.link!.port : null;
   }
 
   private requireLink(what: string): DeviceLink {
@@ -134,7 +132,10 @@ export class TetheredTarget implements Target {
   }
 
   async remove(savedPath: string): Promise<void> {
-    await this.requireLink(`delete ${savedPath}`).removeFile(savedPath);
+    // The saved path is what the device answered after the push: checked like any device path before it
+    // goes back to the device (which confines it again on its side).
+    const devicePath = joinDevicePath(savedPath);
+    await this.requireLink(`delete ${devicePath}`).removeFile(devicePath);
   }
 
   async runCommand(commandLine: string, localDestination: string): Promise<CommandOutcome> {
@@ -157,7 +158,14 @@ export class TetheredTarget implements Target {
     const walk = (dirs: FileReport['Directories']) => {
       for (const d of dirs) {
         for (const f of d.Files) {
-          const devicePath = `${d.Name.replace(/\\+$/, '')}\\${f.Name}`;
+          // The device names these files; a name that is not a valid device path is left out, not sent on.
+          let devicePath: string;
+          try {
+            devicePath = joinDevicePath(d.Name, f.Name);
+          } catch (err) {
+            this.opts.log?.(`left out a file the device listed for collection: ${describeError(err)}`);
+            continue;
+          }
           files.push({ devicePath, size: f.Size, read: () => link.getFile(devicePath, MAX_COLLECTED_FROM_DEVICE) });
         }
         walk(d.Directories);

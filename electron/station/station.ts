@@ -2,7 +2,7 @@
 // device that ever docked — sharing one package cache and one rate limiter, and the loops that run them.
 // Sessions run side by side; a semaphore bounds how many tasks run at once (the concurrency setting).
 import { mkdir, rm } from 'node:fs/promises';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { EngineEvent } from '../../shared/model/events.js';
@@ -16,6 +16,8 @@ import { PackageCache } from '../engine/package-cache.js';
 import { Semaphore } from '../engine/semaphore.js';
 import { detectBandwidthClass, type BandwidthClass } from '../engine/local/host-identity.js';
 import type { DeviceLink } from '../link/device-link.js';
+import { checkStationRoot, deviceFolder, deviceIdProblem, legacyDeviceFolderName, protectOwnFolder, shownId } from '../engine/confine.js';
+import { DockhandError } from '../../shared/model/errors.js';
 
 export interface StationOptions {
   dataDir: string;
@@ -39,8 +41,28 @@ export interface StationOptions {
 
 export const DEFAULT_CONCURRENCY = 8;
 export const localTargetDb = (dataDir: string) => path.join(dataDir, 'targets', 'local', 'client.sqlite');
-export const deviceTargetDb = (dataDir: string, deviceId: string) =>
-  path.join(dataDir, 'targets', `device-${deviceId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100)}`, 'client.sqlite');
+/** A device's client database: in a folder named by a hash of its ID (confine.ts), the ID stored inside. */
+export const deviceTargetDb = (dataDir: string, deviceId: string) => path.join(deviceFolder(dataDir, deviceId), 'client.sqlite');
+
+/**
+ * Earlier versions named a device's folder after its ID made safe (`device-HANDHELD_7`); such folders move
+ * to their hashed name at start-up, so a known device keeps its database. The ID is read from the database
+ * itself, never from the folder name.
+ */
+function adoptLegacyDeviceFolders(dataDir: string): void {
+  const dir = path.join(dataDir, 'targets');
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) {
+    const file = path.join(dir, name, 'client.sqlite');
+    if (!name.startsWith('device-') || !existsSync(file)) continue;
+    const store = new ClientStore(file);
+    const id = store.get('id');
+    store.close();
+    if (!id || name !== legacyDeviceFolderName(id)) continue;
+    const target = deviceFolder(dataDir, id);
+    if (path.join(dir, name) !== target && !existsSync(target)) renameSync(path.join(dir, name), target);
+  }
+}
 
 /** Picks the local target's device ID: the one asked for, else the one kept, else a new GUID. */
 function resolveId(store: ClientStore, wanted: string | undefined): string {
@@ -58,6 +80,7 @@ export class Station {
   private readonly wakers = new Set<() => void>();
   private running: { signal: AbortSignal; loops: Promise<void>[] } | null = null;
   private closed = false;
+  private unprotect: () => void = () => undefined;
 
   private constructor(
     readonly opts: StationOptions & { root: string },
@@ -77,7 +100,12 @@ export class Station {
 
   static async open(opts: StationOptions): Promise<Station> {
     const root = path.resolve(opts.root ?? path.join(opts.dataDir, 'root'));
+    checkStationRoot(opts.dataDir, root);
     await mkdir(root, { recursive: true });
+    // From here on no path a server or device chooses can name anything in the data folder (station.json,
+    // the databases, the cache index), whatever root it is mapped under.
+    const unprotect = protectOwnFolder(opts.dataDir);
+    adoptLegacyDeviceFolders(opts.dataDir);
     const cacheDir = path.join(opts.dataDir, 'cache');
     await mkdir(cacheDir, { recursive: true });
     const store = new ClientStore(localTargetDb(opts.dataDir));
@@ -104,6 +132,7 @@ export class Station {
     });
     session.start();
     const station = new Station({ ...opts, root }, session, cache, limiter, bandwidth);
+    station.unprotect = unprotect;
     station.loadKnownDevices();
     return station;
   }
@@ -114,6 +143,20 @@ export class Station {
    */
   dock(link: DeviceLink): TetheredTarget {
     const id = link.hello.id;
+    const problem = deviceIdProblem(id);
+    if (problem) {
+      void link.close('the station refused the device: its ID cannot be used');
+      throw new DockhandError('LINK', `refused the device on ${link.port}: its ID '${shownId(String(id))}' ${problem}; give the device a usable ID (dockhand agent --id)`);
+    }
+    const docked = this.devices.get(id);
+    if (docked?.docked && docked.port !== link.port) {
+      // Two devices with one identity would share a session and its packages: the first keeps it.
+      const message = `refused the device on ${link.port}: it claims the ID ${id}, which the device on ${docked.port} already uses; ` +
+        'give one of them another ID (dockhand agent --id); the device already docked keeps its session';
+      this.sessions.get(id)?.log('warn', message);
+      void link.close(`the station refused the device: the ID ${id} is already docked on ${docked.port}`);
+      throw new DockhandError('LINK', message);
+    }
     const target = this.deviceTarget(id, link.hello.name);
     target.attach(link);
     const session = this.sessions.get(id)!;
@@ -266,5 +309,6 @@ export class Station {
       s.store.close();
     }
     this.cache.close();
+    this.unprotect();
   }
 }

@@ -100,6 +100,17 @@ export class CacheStore {
     return left;
   }
 
+  /** Moves an entry to a new key and part path (entries of an earlier layout); on a clash the entry already under `key` stays. */
+  rekey(packageId: string, key: string, partPath: string): void {
+    this.db.transaction(() => {
+      if (key !== packageId && this.entry(key)) {
+        this.delete(packageId);
+        return;
+      }
+      this.db.prepare('UPDATE cache_entries SET package_id = ?, part_path = ? WHERE package_id = ?').run(key, partPath, packageId);
+    }).immediate();
+  }
+
   delete(packageId: string): void {
     this.db.prepare('DELETE FROM cache_entries WHERE package_id = ?').run(packageId);
   }

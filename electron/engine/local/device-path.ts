@@ -12,6 +12,12 @@
 // CE file systems ignore case, so `\TEMP\Setup.exe` and `\temp\setup.exe` are one file on the device. On a
 // case-sensitive host we keep the server's spelling for new names but reuse an existing entry whose name
 // differs only by case, so two packages naming the same folder differently share it as they would on a device.
+//
+// Own folders: the folders a process keeps its own state in (the station's data folder, the agent's state
+// folder) are registered once with protectOwnFolder(). No mapped path may name anything inside one of them,
+// whatever root it was mapped under (a `--root` that contains the data folder, a link inside the root that
+// leads into it), except the part of a root that itself lies inside one (the default DATA/root). So a
+// LocalDestination, a program path or an inventory filter can never reach `station.json` or a database.
 import fs from 'node:fs';
 import path from 'node:path';
 import { DockhandError } from '../../../shared/model/errors.js';
@@ -123,6 +129,71 @@ function existingSpelling(dir: string, name: string): string | undefined {
   return entries.sort().find((entry) => foldCase(entry) === folded);
 }
 
+// ---- own folders -----------------------------------------------------------------------------------------
+
+const ownFolders = new Map<string, number>();
+
+/** Registers a folder server data may never name; returns the function that lifts the protection again. */
+export function protectOwnFolder(dir: string): () => void {
+  const key = path.resolve(dir);
+  ownFolders.set(key, (ownFolders.get(key) ?? 0) + 1);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    const left = (ownFolders.get(key) ?? 1) - 1;
+    if (left > 0) ownFolders.set(key, left);
+    else ownFolders.delete(key);
+  };
+}
+
+/** `p` with its deepest existing part resolved through links: where a write to `p` would really land. */
+function landingPlace(p: string): string {
+  let probe = p;
+  const rest: string[] = [];
+  for (;;) {
+    const real = tryRealpath(probe);
+    if (real !== undefined) return path.join(real, ...rest.reverse());
+    const parent = path.dirname(probe);
+    if (parent === probe) return p;
+    rest.push(path.basename(probe));
+    probe = parent;
+  }
+}
+
+// Compared with case folded: on a case-insensitive disk `DATA/Station.JSON` is `station.json`, and on a
+// case-sensitive one refusing a look-alike costs nothing.
+const within = (outer: string, inner: string): boolean => isInside(foldCase(outer), foldCase(inner));
+
+/**
+ * The own folder `hostPath` (a path chosen under `root`) would reach, or undefined when it reaches none.
+ * Both the path as written and where it lands through links are checked.
+ */
+export function ownFolderReached(root: string, hostPath: string): string | undefined {
+  if (ownFolders.size === 0) return undefined;
+  const base = path.resolve(root);
+  const forms: Array<[string, string]> = [[base, path.resolve(hostPath)], [landingPlace(base), landingPlace(path.resolve(hostPath))]];
+  for (const own of ownFolders.keys()) {
+    for (const ownForm of [own, landingPlace(own)]) {
+      for (const [rootForm, p] of forms) {
+        if (!within(ownForm, p)) continue;
+        // A root inside an own folder (DATA/root) is the device's file system: its contents are fair game.
+        const rootInside = within(ownForm, rootForm) && foldCase(ownForm) !== foldCase(rootForm);
+        if (!(rootInside && within(rootForm, p))) return own;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Throws PATH_REFUSED when `hostPath` (chosen by server or device data under `root`) reaches an own folder. */
+export function refuseOwnFolder(root: string, hostPath: string, subject: string): void {
+  const own = ownFolderReached(root, hostPath);
+  if (own !== undefined) {
+    throw refuse(subject, `would reach ${own}, where this program keeps its own files`, { hostPath, ownFolder: own });
+  }
+}
+
 /**
  * The host path for a device path under `root`: `mapDevicePath('/st', '\\temp')` is `/st/temp`.
  * Throws PATH_REFUSED (naming the path and the reason) for anything that could end up outside `root`.
@@ -170,6 +241,7 @@ export function mapDevicePath(root: string, devicePath: string): string {
     }
   }
   if (!isInside(base, current)) throw refuse(subject, `resolves outside ${where}`, { devicePath, root: base });
+  refuseOwnFolder(base, current, subject);
   return current;
 }
 

@@ -9,7 +9,9 @@
 // - Path: a device path mapped with mapDevicePath; a refused, missing or non-folder Path is skipped with a
 //   warning, the other items still run.
 // - Links are never followed (a CE file system has none; a link's target inside the folder is listed at its
-//   own place anyway), so nothing outside the station's folder is ever listed.
+//   own place anyway), so nothing outside the station's folder is ever listed. Nor is anything in an own
+//   folder (the station's data folder when the root contains it, the agent's state folder): an inventory or
+//   a file collection must never carry the station's databases to a server.
 // - Host names that cannot be CE names (`a:b`, `CON`, a backslash inside a name) are skipped with a warning,
 //   as are files whose device path would exceed 260 characters.
 // - Every item's Path appears as a folder even when nothing matched (the server sees it was searched);
@@ -21,7 +23,7 @@ import type { Stats } from 'node:fs';
 import path from 'node:path';
 import type { FileFilterItem } from '../../../shared/protocol/types.js';
 import { describeError } from '../../../shared/model/errors.js';
-import { checkFileName, foldCase, mapDevicePath, MAX_DEVICE_PATH, toDevicePath } from './device-path.js';
+import { checkFileName, foldCase, mapDevicePath, MAX_DEVICE_PATH, ownFolderReached, toDevicePath } from './device-path.js';
 import { sniffContent, type ContentKind } from './file-attributes.js';
 
 export const DEFAULT_MAX_ENTRIES = 20_000;
@@ -118,6 +120,7 @@ export async function walkFileFilters(root: string, items: FileFilterItem[], opt
         continue;
       }
       const hostPath = path.join(hostDir, entry.name);
+      if (ownFolderReached(root, hostPath) !== undefined) continue;
       if (entry.isDirectory()) {
         await visit(hostPath, devicePath, item, matches);
         continue;

@@ -44,17 +44,6 @@ export function packageIdProblem(id: unknown): string | undefined {
   return undefined;
 }
 
-/** `id` unchanged when it is a safe package identifier; else a PROTOCOL error naming it. */
-export function checkPackageId(id: string): string {
-  const problem = packageIdProblem(id);
-  if (problem) {
-    throw new DockhandError('PROTOCOL', `the server listed the package ID '${shownId(String(id))}', which ${problem}; the package is skipped`, {
-      detail: { packageId: id },
-    });
-  }
-  return id;
-}
-
 /** One package whatever the case of its ID: GUIDs compare without case. */
 export function packageKey(id: string): string {
   return id.toUpperCase();
@@ -113,6 +102,9 @@ export function checkStationRoot(dataDir: string, root: string): void {
  * is deleted: inside `root`, a valid device path, not an own folder, and where it points now.
  */
 export function confineSavedPath(root: string, savedPath: string): string {
+  if (typeof savedPath !== 'string' || !path.isAbsolute(savedPath)) {
+    throw new DockhandError('PATH_REFUSED', `the saved path '${shownId(String(savedPath))}' is not a full path on the station; refused`);
+  }
   const devicePath = toDevicePath(root, savedPath); // PATH_REFUSED when outside the root
   if (devicePath === '\\') throw new DockhandError('PATH_REFUSED', `the saved path ${savedPath} is the station's folder itself; refused`);
   const mapped = mapDevicePath(root, devicePath); // every device-path rule again, links and own folders included

@@ -64,7 +64,10 @@ export class LocalTarget implements Target {
     } catch {
       await copyFile(file.path, tmp);
     }
-    await rename(tmp, dest);
+    await rename(tmp, dest).catch(async (err: unknown) => {
+      await rm(tmp, { force: true });
+      throw err;
+    });
     return dest;
   }
 

@@ -54,6 +54,7 @@ export async function runReply(ctx: AgentContext, body: Body<'RUN'>, signal: Abo
     timeoutMs: body.timeoutMs,
     maxOutputBytes: body.maxOutputBytes,
     signal,
+    hostPrograms: 'any', // the device's own programs are what its command lines are for
   });
   await ctx.record.commandRan({
     commandLine: body.commandLine, directory: body.directory, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut,

@@ -19,6 +19,8 @@ export interface LocalTargetOptions {
   root: string;
   bandwidth: () => BandwidthClass;
   commandTimeoutMs?: number;
+  /** Station programs a command line may name by a bare name (the allow-list); none by default. */
+  hostPrograms?: readonly string[];
 }
 
 export class LocalTarget implements Target {
@@ -84,7 +86,8 @@ export class LocalTarget implements Target {
     await mkdir(cwd, { recursive: true });
     await makeProgramRunnable(commandLine, cwd, this.root);
     const r = await runCommandLine({
-      commandLine, cwd, root: this.root, ...(this.opts.commandTimeoutMs ? { timeoutMs: this.opts.commandTimeoutMs } : {}),
+      commandLine, cwd, root: this.root, hostPrograms: this.opts.hostPrograms ?? [],
+      ...(this.opts.commandTimeoutMs ? { timeoutMs: this.opts.commandTimeoutMs } : {}),
       ...(signal ? { signal } : {}),
     });
     return { exitCode: r.exitCode, signal: r.signal, output: r.output, durationMs: r.durationMs };

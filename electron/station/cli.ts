@@ -13,13 +13,16 @@ import { acceptPackage } from './station-commands.js';
 import { parseUsbIds } from '../link/discovery.js';
 
 const usage = `usage:
-  dockhand station [--server URL] [--data DIR] [--root DIR] [--id DEVICE-ID] [--allow-commands] [--once]
+  dockhand station [--server URL] [--data DIR] [--root DIR] [--id DEVICE-ID] [--allow-commands]
+                   [--allow-program NAME]… [--once]
                    [--rate-limit BYTES/S] [--bandwidth auto|low|high] [--concurrency N]
                    [--serial PATH[,PATH…]] [--baud N] [--usb VID:PID[,VID:PID…]]
                    [--ui [--ui-port N] [--ui-host 127.0.0.1]]
   dockhand station status [--data DIR] [--json]
   dockhand station accept --package ID [--data DIR]
 
+--allow-program NAME (repeatable) lets a server's command line run the station's own program NAME (found on
+the PATH); without it only programs the package brought run. Allowing a shell (sh) allows anything.
 Without --server the station runs the bundled reference server with a demo catalog on 127.0.0.1.
 Options not given come from DATA/station.json when it exists. --ui serves the station's UI and API
 (WebSocket) on 127.0.0.1; bound to another address it requires the token it prints.`;
@@ -46,6 +49,13 @@ function positiveInt(text: string, option: string): number {
   return n;
 }
 
+/** A name for --allow-program: bare (found on the PATH), never a path. */
+function allowedProgram(name: string): string {
+  const n = name.trim();
+  if (n === '' || /[\\/]/.test(n)) throw new Error(`--allow-program takes a program name without a folder (e.g. tar), not '${name}'`);
+  return n;
+}
+
 function fail(message: string): number {
   process.stderr.write(`dockhand station: ${message}\n`);
   return 2;
@@ -59,7 +69,7 @@ export async function stationCommand(args: string[]): Promise<number> {
     ({ values } = parseArgs({
       args, strict: true, allowPositionals: false, options: {
         server: { type: 'string' }, data: { type: 'string' }, root: { type: 'string' }, id: { type: 'string' },
-        'allow-commands': { type: 'boolean' }, once: { type: 'boolean', default: false },
+        'allow-commands': { type: 'boolean' }, 'allow-program': { type: 'string', multiple: true }, once: { type: 'boolean', default: false },
         'rate-limit': { type: 'string' }, bandwidth: { type: 'string' }, concurrency: { type: 'string' },
         serial: { type: 'string', multiple: true }, baud: { type: 'string' }, usb: { type: 'string', multiple: true },
         ui: { type: 'boolean', default: false }, 'ui-port': { type: 'string' }, 'ui-host': { type: 'string' },
@@ -93,6 +103,7 @@ export async function stationCommand(args: string[]): Promise<number> {
       ...(values.server !== undefined ? { server: values.server } : {}),
       ...(values.root ? { root: path.resolve(values.root) } : {}), ...(values.id ? { id: values.id } : {}),
       ...(values['allow-commands'] !== undefined ? { allowCommands: values['allow-commands'] } : {}),
+      ...(values['allow-program'] ? { allowPrograms: values['allow-program'].map((p) => allowedProgram(p)) } : {}),
       ...(values['rate-limit'] ? { rateLimit: parseRate(values['rate-limit']) } : {}),
       ...(bandwidth ? { bandwidth } : {}),
       ...(values.concurrency ? { concurrency: positiveInt(values.concurrency, '--concurrency') } : {}),
@@ -113,7 +124,8 @@ export async function stationCommand(args: string[]): Promise<number> {
   }
   const { station, config } = runtime;
   process.stdout.write(`station ${station.local.target.id} using ${runtime.serverUrl}${runtime.demo ? ' (DEMO)' : ''}; data in ${dataDir}; ` +
-    `packages in ${station.root}${config.allowCommands ? '; commands allowed' : '; commands not allowed (use --allow-commands)'}\n`);
+    `packages in ${station.root}${config.allowCommands ? '; commands allowed' : '; commands not allowed (use --allow-commands)'}` +
+    `${config.allowCommands ? `; station programs allowed: ${config.allowPrograms.join(', ') || 'none (use --allow-program NAME)'}` : ''}\n`);
   if (config.serialPorts.length || config.usb.length) process.stdout.write(`watching ${[...config.serialPorts, ...config.usb.map((u) => `usb ${u}`)].join(', ')}\n`);
 
   let code = 0;

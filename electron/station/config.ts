@@ -1,5 +1,6 @@
 // The station's config file (DATA/station.json): what a bench keeps between runs — its server, serial ports,
-// USB filters, line settings, rate limit, command policy and concurrency. Command-line options override it.
+// USB filters, line settings, rate limit, command policy (and the station programs commands may use) and
+// concurrency. Command-line options override it.
 import { existsSync, readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -11,6 +12,8 @@ export const StationConfigSchema = z.object({
   usb: z.array(z.string().regex(/^[0-9a-f]{1,4}(:[0-9a-f]{1,4})?$/i, 'must be VID:PID in hex, e.g. 1a86:7523')).default([]),
   rateLimit: z.number().int().nonnegative().default(0),
   allowCommands: z.boolean().default(false),
+  // Station programs a server's command line may name by a bare name; `sh` here would let a server run anything.
+  allowPrograms: z.array(z.string().min(1).max(255).regex(/^[^\\/]+$/, 'must be a bare program name (no folder), e.g. tar')).default([]),
   bandwidth: z.enum(['auto', 'low', 'high']).default('auto'),
   concurrency: z.number().int().min(1).max(64).default(8),
 });

@@ -17,6 +17,8 @@ export interface RuntimeOptions {
   root?: string;
   id?: string;
   allowCommands?: boolean;
+  /** Added to station.json's allowPrograms. */
+  allowPrograms?: string[];
   rateLimit?: number;
   bandwidth?: 'auto' | 'low' | 'high';
   concurrency?: number;
@@ -66,6 +68,7 @@ export async function startStationRuntime(opts: RuntimeOptions): Promise<Station
     ...(opts.bandwidth !== undefined ? { bandwidth: opts.bandwidth } : {}),
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
     ...(opts.baudRate !== undefined ? { baudRate: opts.baudRate } : {}),
+    allowPrograms: [...new Set([...fileConfig.allowPrograms, ...(opts.allowPrograms ?? [])])],
     serialPorts: [...new Set([...fileConfig.serialPorts, ...(opts.serialPaths ?? [])])],
     usb: [...new Set([...fileConfig.usb, ...(opts.usb ?? [])])],
   };
@@ -86,7 +89,7 @@ export async function startStationRuntime(opts: RuntimeOptions): Promise<Station
   let service: StationService | null = null;
   const station = await Station.open({
     dataDir, server: serverUrl, ...(opts.root ? { root: path.resolve(opts.root) } : {}), ...(opts.id ? { id: opts.id } : {}),
-    allowCommands: config.allowCommands, rateLimit: config.rateLimit, bandwidth: config.bandwidth, concurrency: config.concurrency,
+    allowCommands: config.allowCommands, allowPrograms: config.allowPrograms, rateLimit: config.rateLimit, bandwidth: config.bandwidth, concurrency: config.concurrency,
     emit: (e) => {
       opts.emit?.(e);
       service?.onEngineEvent(e);

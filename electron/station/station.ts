@@ -28,6 +28,8 @@ export interface StationOptions {
   /** Device ID of the station itself; generated once and kept when absent. */
   id?: string;
   allowCommands?: boolean;
+  /** Station programs a server's command line may name by a bare name (`tar`); none by default. */
+  allowPrograms?: string[];
   /** Shared download cap in bytes per second; 0 = unlimited. */
   rateLimit?: number;
   /** How the station classifies its own connection for package Flags; `auto` reads the link speed. */
@@ -126,7 +128,9 @@ export class Station {
     const limiter = new RateLimiter(opts.rateLimit ?? 0);
     const clock = opts.clock ?? systemClock;
     const cache = new PackageCache(cacheDir, limiter, clock);
-    const target = new LocalTarget({ id, root, bandwidth, ...(opts.commandTimeoutMs ? { commandTimeoutMs: opts.commandTimeoutMs } : {}) });
+    const target = new LocalTarget({
+      id, root, bandwidth, hostPrograms: opts.allowPrograms ?? [], ...(opts.commandTimeoutMs ? { commandTimeoutMs: opts.commandTimeoutMs } : {}),
+    });
     const session = new ClientSession({
       store, target, clock, cache, allowCommands: opts.allowCommands ?? false, ...(opts.emit ? { emit: opts.emit } : {}),
     });

@@ -7,6 +7,7 @@ import { ClientStore } from '../store/client-store.js';
 import { CacheStore } from '../store/cache-store.js';
 import { describeDelay, describeWhen } from '../engine/schedule.js';
 import type { TaskRecord } from '../../shared/model/client.js';
+import { readConfig, type StationConfig } from './config.js';
 
 export interface TaskView {
   target: string;
@@ -47,6 +48,8 @@ export interface StatusView {
   transfers: TransferView[];
   packages: Array<{ target: string; id: string; name: string | null; state: string; required: boolean | null; savedPath: string | null; runs: number; lastResult: string | null }>;
   outbox: Array<{ target: string; seq: number; summary: string; state: string; attempts: number; lastError: string }>;
+  /** The command policy and bounds of DATA/station.json (what `dockhand station` starts with unless told otherwise). */
+  settings?: Pick<StationConfig, 'allowCommands' | 'allowPrograms' | 'rateLimit'> | { error: string };
 }
 
 /** What a waiting task waits for, in words: its condition, or its schedule. */
@@ -127,15 +130,32 @@ export function readStatus(dataDir: string, now = Date.now()): StatusView {
   const cacheDb = path.join(dataDir, 'cache', 'cache.sqlite');
   const cache = existsSync(cacheDb) ? new CacheStore(cacheDb) : null;
   try {
-    return collectStatus(stores, cache, now);
+    return { ...collectStatus(stores, cache, now), settings: stationSettings(dataDir) };
   } finally {
     for (const { store } of stores) store.close();
     cache?.close();
   }
 }
 
+function stationSettings(dataDir: string): NonNullable<StatusView['settings']> {
+  try {
+    const { allowCommands, allowPrograms, rateLimit } = readConfig(dataDir);
+    return { allowCommands, allowPrograms, rateLimit };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+function formatSettings(s: NonNullable<StatusView['settings']>): string {
+  if ('error' in s) return `settings: ${s.error}`;
+  const programs = s.allowPrograms.length ? s.allowPrograms.join(', ') : 'none';
+  return `settings: commands ${s.allowCommands ? 'allowed' : 'not allowed'}; station programs commands may use: ${programs}; ` +
+    `rate limit ${s.rateLimit ? `${s.rateLimit} bytes/s` : 'none'}`;
+}
+
 export function formatStatus(v: StatusView): string {
   const lines: string[] = [];
+  if (v.settings) lines.push(formatSettings(v.settings));
   for (const d of v.devices) {
     lines.push(`device ${d.name} (${d.id}) ${d.state}${d.port ? ` on ${d.port}` : ''}${d.currentPackage ? `, installing ${d.currentPackage}` : ''}`);
   }

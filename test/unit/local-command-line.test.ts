@@ -127,7 +127,7 @@ describe('runCommandLine', () => {
     assert.equal(r.output, 'the package copy\n');
     const other = path.join(root, 'Other');
     fs.mkdirSync(other);
-    const host = await runCommandLine({ commandLine: 'uname -s', cwd: other, root });
+    const host = await runCommandLine({ commandLine: 'uname -s', cwd: other, root, hostPrograms: ['uname'] });
     assert.notEqual(host.program, path.join(pkg, 'uname'));
     assert.equal(host.exitCode, 0);
     assert.equal(host.output.trim(), os.type());
@@ -169,7 +169,7 @@ describe('runCommandLine', () => {
     // The brief's own example: `a.sh;` is taken as the program's name, which does not exist.
     script(pkg, 'a.sh', 'echo ran');
     fs.mkdirSync(path.join(pkg, 'x'));
-    await failsWith(runCommandLine({ commandLine: 'a.sh; rm -rf x', cwd: pkg, root }), 'COMMAND_FAILED', "'a.sh;'");
+    await failsWith(runCommandLine({ commandLine: 'a.sh; rm -rf x', cwd: pkg, root }), 'COMMAND_REFUSED', "'a.sh;'");
     assert.ok(fs.existsSync(path.join(pkg, 'x')));
     assert.equal(fs.readFileSync(marker, 'utf8'), 'still here');
   });
@@ -217,8 +217,24 @@ describe('runCommandLine', () => {
     await failsWith(runCommandLine({ commandLine: 'slow.sh', cwd: pkg, root, signal: AbortSignal.abort() }), 'CANCELLED');
   });
 
+  test('a station program runs only when allow-listed: a server cannot start a shell', async () => {
+    const marker = path.join(pkg, 'shell-ran');
+    for (const line of [`sh -c "touch ${marker}"`, `bash -c "touch ${marker}"`, `env touch ${marker}`, `touch ${marker}`]) {
+      await failsWith(runCommandLine({ commandLine: line, cwd: pkg, root }), 'COMMAND_REFUSED', 'not in the package folder', '--allow-program');
+      await failsWith(runCommandLine({ commandLine: line, cwd: pkg, root, hostPrograms: ['tar', 'unzip'] }), 'COMMAND_REFUSED');
+    }
+    assert.equal(fs.existsSync(marker), false, 'no shell ran');
+    const bare = path.join(root, 'Bare');
+    fs.mkdirSync(bare, { recursive: true });
+    const allowed = await runCommandLine({ commandLine: 'uname -s', cwd: bare, root, hostPrograms: ['tar', 'uname'] });
+    assert.equal(allowed.output.trim(), os.type(), 'an allow-listed program runs from the PATH');
+    const device = await runCommandLine({ commandLine: 'uname -s', cwd: bare, root, hostPrograms: 'any' });
+    assert.equal(device.exitCode, 0, "the device agent's 'any' runs the device's programs");
+  });
+
   test('a program that is not there says where it was looked for', async () => {
-    const err = await failsWith(runCommandLine({ commandLine: 'nothere.exe /q', cwd: pkg, root }), 'COMMAND_FAILED', "'nothere.exe'", '\\Temp\\pkg', 'PATH');
+    const err = await failsWith(runCommandLine({ commandLine: 'nothere.exe /q', cwd: pkg, root, hostPrograms: ['nothere.exe'] }),
+      'COMMAND_FAILED', "'nothere.exe'", '\\Temp\\pkg', 'PATH');
     assert.equal(err.transient, false);
     await failsWith(runCommandLine({ commandLine: '\\Temp\\missing\\setup.exe', cwd: pkg, root }), 'COMMAND_FAILED', 'does not exist');
     await failsWith(runCommandLine({ commandLine: '\\Temp', cwd: pkg, root }), 'COMMAND_FAILED', 'is a folder');

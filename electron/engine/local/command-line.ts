@@ -1,6 +1,7 @@
 // Runs a post-install command line (spec §7 CommandLine, §10 phase 4) on the station, never through a shell:
 // the line is split the Windows way (split-command-line.ts), the program is resolved inside the station's
-// folder or on the host PATH (resolve-program.ts), and the OS receives the argument vector as is.
+// folder or, when allow-listed, on the host PATH (resolve-program.ts), and the OS receives the argument
+// vector as is.
 //
 // Supervision:
 // - The program runs in the package's destination folder, in a process group of its own (POSIX), so a
@@ -19,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { DockhandError } from '../../../shared/model/errors.js';
 import { OutputCapture } from './output-capture.js';
-import { checkWorkingFolder, resolveProgram } from './resolve-program.js';
+import { checkWorkingFolder, resolveProgram, type HostPrograms } from './resolve-program.js';
 import { splitCommandLine } from './split-command-line.js';
 
 export { splitCommandLine } from './split-command-line.js';
@@ -47,6 +48,8 @@ export interface RunCommandOptions {
   maxOutputBytes?: number;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
+  /** Programs found on the host PATH by a bare name: the allow-list (default none), or 'any' (the device agent). */
+  hostPrograms?: HostPrograms;
 }
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 10 * 60_000;
@@ -94,7 +97,7 @@ export async function runCommandLine(opts: RunCommandOptions): Promise<CommandRe
   const env = opts.env ?? process.env;
   const cwd = path.resolve(opts.cwd);
   checkWorkingFolder(opts.root, cwd);
-  const program = resolveProgram(name, cwd, opts.root, env);
+  const program = resolveProgram(name, cwd, opts.root, env, opts.hostPrograms ?? []);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   const capture = new OutputCapture(Math.max(0, opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES));
   const cancelled = (): DockhandError =>

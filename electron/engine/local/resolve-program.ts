@@ -4,7 +4,11 @@
 //   current folder, so every path counts from the device root) and is mapped into the station's folder,
 //   with the same confinement as any other device path.
 // - A bare name (`setup.exe`, `install.sh`) is looked for first in the package's destination folder, which
-//   is where the download just put it, then on the host PATH, so station tools (`tar`, `unzip`) can be used.
+//   is where the download just put it. On the host PATH only when the name is in the host allow-list
+//   (`hostPrograms`: empty by default on the station, set with `--allow-program NAME` or `allowPrograms` in
+//   station.json), so a server cannot run `sh -c "…"` or any other host tool it likes. Allow-listing a shell
+//   or an interpreter (`sh`, `python3`) allows a server to run anything: that is the technician's call.
+//   The device agent passes 'any': on a device, its own programs are what a command line is for.
 //   Only absolute PATH entries count: a relative one would depend on whatever folder the station started in.
 // - Batch files (.bat, .cmd) are refused on every host. Windows can only run them through cmd.exe, which
 //   reads the arguments again as shell syntax (`&`, `|`, `%VAR%`), and that is exactly what running without
@@ -73,8 +77,17 @@ export function checkWorkingFolder(root: string, cwd: string): string {
   return devicePath;
 }
 
+/** Host programs a command line may name by a bare name: the allow-list, or every program on the PATH. */
+export type HostPrograms = readonly string[] | 'any';
+
+function allowListed(name: string, hostPrograms: HostPrograms): boolean {
+  if (hostPrograms === 'any') return true;
+  const fold = (n: string) => (process.platform === 'win32' ? n.toLowerCase().replace(/\.(exe|com)$/, '') : n);
+  return hostPrograms.some((allowed) => fold(allowed) === fold(name));
+}
+
 /** The host file to start for `program`; COMMAND_FAILED says where it was looked for when it is not found. */
-export function resolveProgram(program: string, cwd: string, root: string, env: NodeJS.ProcessEnv): string {
+export function resolveProgram(program: string, cwd: string, root: string, env: NodeJS.ProcessEnv, hostPrograms: HostPrograms = []): string {
   if (BATCH.test(program)) throw refuseBatch(program);
   if (program.includes('\\') || program.includes('/')) {
     const mapped = mapDevicePath(root, program);
@@ -90,6 +103,14 @@ export function resolveProgram(program: string, cwd: string, root: string, env: 
   const folder = toDevicePath(root, cwd);
   const local = mapDevicePath(root, `${folder === '\\' ? '' : folder}\\${program}`);
   if (isFile(local)) return local;
+  if (!allowListed(program, hostPrograms)) {
+    throw new DockhandError(
+      'COMMAND_REFUSED',
+      `the program '${program}' is not in the package folder '${folder}' (${cwd}), and programs of the station itself run only when ` +
+        `allow-listed (start the station with --allow-program ${program}); nothing was run`,
+      { detail: { program, lookedFor: [local] } },
+    );
+  }
   const found = searchHostPath(program, env);
   if (found !== undefined) {
     if (BATCH.test(found)) throw refuseBatch(found);

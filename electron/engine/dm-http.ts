@@ -1,12 +1,18 @@
 // One HTTP POST to the management server (spec §2.2): every message goes to the same URL with the
 // standard X-Device-* headers; the server answers with a document or an empty 200.
 //
+// Bounds (README "Bounds"): the connection may be idle for at most `timeoutMs` (60 s), and the whole exchange —
+// connecting, sending the body, receiving the answer — must end within a deadline: 2 minutes plus one second
+// per 16 KiB sent (a 64 MiB collected file gets about 70 minutes). A server that trickles one byte every
+// 20 s never trips the idle timer; the deadline ends it. The answer may be at most 4 MiB.
+//
 // Errors are sorted the way the scheduler needs them: NETWORK (the server cannot be reached or the
 // connection dropped — the station is offline and waits, spending no retries), HTTP_STATUS (the server
 // answered but refused — a failed attempt), PROTOCOL (an answer too large to be a DM document).
 import http from 'node:http';
 import https from 'node:https';
 import { DockhandError } from '../../shared/model/errors.js';
+import { formatSeconds } from './transfer/transfer-errors.js';
 
 export interface DmResponse {
   status: number;
@@ -15,7 +21,10 @@ export interface DmResponse {
 }
 
 export interface PostOptions {
+  /** Longest silence on the connection (default 60 s). */
   timeoutMs?: number;
+  /** Longest whole exchange (default postDeadlineMs(body size)). */
+  deadlineMs?: number;
   maxResponseBytes?: number;
   signal?: AbortSignal;
 }
@@ -35,7 +44,8 @@ export function hostOf(url: string): string {
 
 export function networkError(url: string, err: unknown): DockhandError {
   const code = (err as NodeJS.ErrnoException)?.code ?? '';
-  const what = code === 'ECONNREFUSED' ? 'refused the connection'
+  const what = code === DEADLINE ? `did not finish its answer within ${formatSeconds((err as { deadlineMs?: number }).deadlineMs ?? 0)}`
+    : code === 'ECONNREFUSED' ? 'refused the connection'
     : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'could not be found (DNS)'
     : code === 'ETIMEDOUT' ? 'did not answer in time'
     : code === 'ECONNRESET' ? 'dropped the connection'
@@ -43,6 +53,13 @@ export function networkError(url: string, err: unknown): DockhandError {
   return new DockhandError('NETWORK', `the server ${hostOf(url)} ${what}; the station keeps its queue and tries again`, {
     transient: true, cause: err,
   });
+}
+
+const DEADLINE = 'DM_DEADLINE';
+
+/** The whole-exchange deadline of a POST carrying `bytes`: 2 min plus 1 s per 16 KiB. */
+export function postDeadlineMs(bytes: number): number {
+  return 120_000 + Math.ceil(bytes / 16_384) * 1000;
 }
 
 export function isNetworkErrno(err: unknown): boolean {
@@ -53,8 +70,10 @@ export function isNetworkErrno(err: unknown): boolean {
 export function postToServer(url: string, headers: Record<string, string>, body: Uint8Array, contentType: string,
   options: PostOptions = {}): Promise<DmResponse> {
   const timeoutMs = options.timeoutMs ?? 60_000;
+  const deadlineMs = options.deadlineMs ?? postDeadlineMs(body.byteLength);
   const max = options.maxResponseBytes ?? 4 * 1024 * 1024;
-  return new Promise((resolve, reject) => {
+  let deadline: NodeJS.Timeout | undefined;
+  return new Promise<DmResponse>((resolve, reject) => {
     let target: URL;
     try {
       target = new URL(url);
@@ -103,10 +122,15 @@ export function postToServer(url: string, headers: Record<string, string>, body:
       res.on('aborted', () => reject(networkError(url, Object.assign(new Error('aborted'), { code: 'ECONNRESET' }))));
     });
     req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    deadline = setTimeout(() => {
+      const err = Object.assign(new Error('deadline'), { code: DEADLINE, deadlineMs });
+      req.destroy(err);
+      reject(networkError(url, err)); // the response may already be streaming: its own events no longer settle this
+    }, deadlineMs);
     req.on('error', (err) => {
       if ((err as Error).name === 'AbortError') reject(new DockhandError('CANCELLED', 'stopped', { cause: err }));
       else reject(networkError(url, err));
     });
     req.end(body);
-  });
+  }).finally(() => clearTimeout(deadline));
 }

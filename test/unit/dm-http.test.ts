@@ -24,7 +24,7 @@ async function trickler(t: { after(fn: () => unknown): void }): Promise<{ url: s
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/devicemgmt/server.aspx`, sent: () => sent };
 }
 
-test('a server that trickles its answer is cut off at the deadline, as a network failure', async (t) => {
+test('a server that trickles its answer is cut off at the deadline, as a network failure', { timeout: 15_000 }, async (t) => {
   const srv = await trickler(t);
   await assert.rejects(
     postToServer(srv.url, {}, Buffer.from('<DevicePoll/>'), 'text/xml', { timeoutMs: 60_000, deadlineMs: 400 }),

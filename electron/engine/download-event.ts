@@ -86,7 +86,7 @@ async function fetchAndSave(session: ClientSession, task: TaskRecord, pkg: Packa
   const { store } = session;
   const ended = (ok: boolean, leg: 'download' | 'push') => session.emit({ type: 'transfer-end', leg, targetId: session.target.id, packageId: pkg.id, ok });
   const cached = await session.opts.cache.fetch({
-    packageId: pkg.id, url, fileName, userId: session.target.id, signal: session.signalFor(pkg.id),
+    packageId: pkg.id, url, fileName, userId: session.target.id, signal: session.signalFor(pkg.id), ...(pkg.name ? { name: pkg.name } : {}),
     ...(pkg.packageSize !== null ? { expectedSize: pkg.packageSize } : {}), ...(pkg.sha256 ? { sha256: pkg.sha256 } : {}),
     onProgress: (bytesDone, total, resumedFrom) => session.emit({
       type: 'progress', leg: 'download', targetId: session.target.id, packageId: pkg.id, name: pkg.name ?? pkg.id, bytesDone, total, resumedFrom,

@@ -24,6 +24,8 @@ export interface FetchRequest {
   sha256?: string;
   /** The target that will use the file; the entry is kept while any user remains. */
   userId: string;
+  /** The package's name, for messages. */
+  name?: string;
   signal?: AbortSignal;
   onProgress?: (bytesDone: number, total: number | null, resumedFrom: number) => void;
 }
@@ -45,7 +47,8 @@ export class PackageCache {
   readonly store: CacheStore;
   private readonly inflight = new Map<string, Promise<CachedPackage>>();
 
-  constructor(readonly dir: string, private readonly limiter: RateLimiter, private readonly clock: Clock) {
+  constructor(readonly dir: string, private readonly limiter: RateLimiter, private readonly clock: Clock,
+    private readonly bounds: { maxUndeclaredBytes?: number } = {}) {
     this.store = new CacheStore(path.join(dir, 'cache.sqlite'));
     this.adoptLegacyEntries();
   }
@@ -131,7 +134,8 @@ export class PackageCache {
     const resumeAt = checkpoint && existsSync(part) && checkpoint.url === req.url ? statSync(part).size : 0;
     const result = await downloadResumable({
       url: req.url, partPath: part, checkpoint, expectedSize: req.expectedSize, sha256: req.sha256,
-      limiter: this.limiter, signal: req.signal,
+      limiter: this.limiter, signal: req.signal, label: `the package ${req.name ? `'${req.name}' (${req.packageId})` : req.packageId}`,
+      ...(this.bounds.maxUndeclaredBytes ? { maxUndeclaredBytes: this.bounds.maxUndeclaredBytes } : {}),
       saveCheckpoint: (cp) => this.store.saveCheckpoint({ packageId: req.packageId, fileName: req.fileName, partPath: part, sha256: req.sha256 ?? null, ...cp }, this.clock.now()),
       onProgress: (bytesDone, total) => req.onProgress?.(bytesDone, total, resumeAt),
     });

@@ -11,6 +11,8 @@ export const StationConfigSchema = z.object({
   baudRate: z.number().int().positive().default(115200),
   usb: z.array(z.string().regex(/^[0-9a-f]{1,4}(:[0-9a-f]{1,4})?$/i, 'must be VID:PID in hex, e.g. 1a86:7523')).default([]),
   rateLimit: z.number().int().nonnegative().default(0),
+  // Largest download of a package whose instructions declare no PackageSize (README "Bounds").
+  maxUndeclaredDownloadBytes: z.number().int().positive().default(512 * 1024 * 1024),
   allowCommands: z.boolean().default(false),
   // Station programs a server's command line may name by a bare name; `sh` here would let a server run anything.
   allowPrograms: z.array(z.string().min(1).max(255).regex(/^[^\\/]+$/, 'must be a bare program name (no folder), e.g. tar')).default([]),

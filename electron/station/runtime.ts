@@ -89,7 +89,8 @@ export async function startStationRuntime(opts: RuntimeOptions): Promise<Station
   let service: StationService | null = null;
   const station = await Station.open({
     dataDir, server: serverUrl, ...(opts.root ? { root: path.resolve(opts.root) } : {}), ...(opts.id ? { id: opts.id } : {}),
-    allowCommands: config.allowCommands, allowPrograms: config.allowPrograms, rateLimit: config.rateLimit, bandwidth: config.bandwidth, concurrency: config.concurrency,
+    allowCommands: config.allowCommands, allowPrograms: config.allowPrograms, rateLimit: config.rateLimit,
+    maxUndeclaredDownloadBytes: config.maxUndeclaredDownloadBytes, bandwidth: config.bandwidth, concurrency: config.concurrency,
     emit: (e) => {
       opts.emit?.(e);
       service?.onEngineEvent(e);

@@ -32,6 +32,8 @@ export interface StationOptions {
   allowPrograms?: string[];
   /** Shared download cap in bytes per second; 0 = unlimited. */
   rateLimit?: number;
+  /** Largest download of a package without a declared PackageSize (default 512 MiB). */
+  maxUndeclaredDownloadBytes?: number;
   /** How the station classifies its own connection for package Flags; `auto` reads the link speed. */
   bandwidth?: 'auto' | BandwidthClass;
   /** How many tasks (over all targets) may run at once; at least 8 by default. */
@@ -127,7 +129,7 @@ export class Station {
     };
     const limiter = new RateLimiter(opts.rateLimit ?? 0);
     const clock = opts.clock ?? systemClock;
-    const cache = new PackageCache(cacheDir, limiter, clock);
+    const cache = new PackageCache(cacheDir, limiter, clock, { ...(opts.maxUndeclaredDownloadBytes ? { maxUndeclaredBytes: opts.maxUndeclaredDownloadBytes } : {}) });
     const target = new LocalTarget({
       id, root, bandwidth, hostPrograms: opts.allowPrograms ?? [], ...(opts.commandTimeoutMs ? { commandTimeoutMs: opts.commandTimeoutMs } : {}),
     });

@@ -49,7 +49,7 @@ export interface StatusView {
   packages: Array<{ target: string; id: string; name: string | null; state: string; required: boolean | null; savedPath: string | null; runs: number; lastResult: string | null }>;
   outbox: Array<{ target: string; seq: number; summary: string; state: string; attempts: number; lastError: string }>;
   /** The command policy and bounds of DATA/station.json (what `dockhand station` starts with unless told otherwise). */
-  settings?: Pick<StationConfig, 'allowCommands' | 'allowPrograms' | 'rateLimit'> | { error: string };
+  settings?: Pick<StationConfig, 'allowCommands' | 'allowPrograms' | 'rateLimit' | 'maxUndeclaredDownloadBytes'> | { error: string };
 }
 
 /** What a waiting task waits for, in words: its condition, or its schedule. */
@@ -139,8 +139,8 @@ export function readStatus(dataDir: string, now = Date.now()): StatusView {
 
 function stationSettings(dataDir: string): NonNullable<StatusView['settings']> {
   try {
-    const { allowCommands, allowPrograms, rateLimit } = readConfig(dataDir);
-    return { allowCommands, allowPrograms, rateLimit };
+    const { allowCommands, allowPrograms, rateLimit, maxUndeclaredDownloadBytes } = readConfig(dataDir);
+    return { allowCommands, allowPrograms, rateLimit, maxUndeclaredDownloadBytes };
   } catch (err) {
     return { error: (err as Error).message };
   }
@@ -150,7 +150,7 @@ function formatSettings(s: NonNullable<StatusView['settings']>): string {
   if ('error' in s) return `settings: ${s.error}`;
   const programs = s.allowPrograms.length ? s.allowPrograms.join(', ') : 'none';
   return `settings: commands ${s.allowCommands ? 'allowed' : 'not allowed'}; station programs commands may use: ${programs}; ` +
-    `rate limit ${s.rateLimit ? `${s.rateLimit} bytes/s` : 'none'}`;
+    `rate limit ${s.rateLimit ? `${s.rateLimit} bytes/s` : 'none'}; downloads without a declared size stop at ${s.maxUndeclaredDownloadBytes} bytes`;
 }
 
 export function formatStatus(v: StatusView): string {

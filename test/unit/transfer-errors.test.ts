@@ -45,9 +45,10 @@ test('stall, pause and untrusted certificates', () => {
 test('disk errors name the path and what to do', () => {
   const full = storageError(errno('ENOSPC'), '/var/cache/dockhand/p.part', ctx);
   assert.equal(full.code, 'STORAGE');
-  assert.equal(full.transient, false);
+  assert.equal(full.transient, true, 'a full disk may get room: the download is tried again later (issue 7)');
   assert.equal(full.message, 'the disk is full at /var/cache/dockhand/p.part; 3.2 MB are kept and the download will resume from there once the disk is fixed');
   assert.match(storageError(errno('EROFS'), '/ro/p').message, /read-only disk/);
+  assert.equal(storageError(errno('EROFS'), '/ro/p').transient, false);
   assert.match(storageError(errno('EACCES'), '/x/p').message, /permission denied/);
 });
 

@@ -3,11 +3,17 @@
 // node:http discards whatever sits in a paused response's buffer when the server closes the connection,
 // so bytes the server really sent would be lost and re-downloaded. Taking every chunk into our own queue
 // (pausing the response only when that queue is large) means a cut keeps everything that arrived.
+//
+// Bounds: the stall timer (no byte for stallTimeoutMs), the low-speed limit (fewer bytes than
+// lowSpeed.bytesPerSecond averaged over lowSpeed.windowMs: a server trickling bytes never trips the stall
+// timer), and `cap` for a body whose size nobody declared. While the response is paused because the
+// station holds it back (rate limit, slow disk) neither the stall timer nor the low-speed window runs.
 
 import { DockhandError } from '../../../shared/model/errors.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { Exchange } from './http-exchange.js';
-import { BodyOverflow, StallTimeout, TransferAborted } from './transfer-errors.js';
+import { BodyOverflow, SizeCapExceeded, SlowTransfer, StallTimeout, TransferAborted } from './transfer-errors.js';
+import type { LowSpeedLimit } from './download-options.js';
 
 export interface PumpOptions {
   exchange: Exchange;
@@ -15,6 +21,9 @@ export interface PumpOptions {
   limit: number;
   sink: (chunk: Buffer) => Promise<void>;
   stallTimeoutMs: number;
+  lowSpeed?: LowSpeedLimit | null;
+  /** A body of undeclared size may carry at most this many bytes (then SizeCapExceeded). */
+  cap?: { bytes: number; whole: number };
   limiter?: RateLimiter;
   signal?: AbortSignal;
   /** Queue size above which the response is paused (and below half of which it is resumed). */
@@ -23,7 +32,7 @@ export interface PumpOptions {
 
 // Failures after which bytes already received are still worth writing: the file stays a true prefix.
 function keepsQueuedBytes(err: unknown): boolean {
-  return !(err instanceof BodyOverflow) && !(err instanceof DockhandError && err.code === 'STORAGE');
+  return !(err instanceof BodyOverflow) && !(err instanceof SizeCapExceeded) && !(err instanceof DockhandError && err.code === 'STORAGE');
 }
 
 function isParseError(err: unknown): boolean {
@@ -46,12 +55,26 @@ export function pumpBody(o: PumpOptions): Promise<number> {
     let failure: unknown = null;
     let settled = false;
     let stallTimer: NodeJS.Timeout | undefined;
+    let speedTimer: NodeJS.Timeout | undefined;
+    let windowStart = 0; // bytes received when the current low-speed window began
     const limiterStop = new AbortController(); // frees a chunk waiting in the limiter when we fail
 
     const disarm = (): void => clearTimeout(stallTimer);
     const arm = (): void => {
       disarm();
       stallTimer = setTimeout(() => fail(new StallTimeout(o.stallTimeoutMs)), o.stallTimeoutMs);
+    };
+    const stopSpeedWindow = (): void => clearInterval(speedTimer);
+    const startSpeedWindow = (): void => {
+      stopSpeedWindow();
+      const low = o.lowSpeed;
+      if (!low) return;
+      windowStart = received;
+      speedTimer = setInterval(() => {
+        const got = received - windowStart;
+        if (got < (low.bytesPerSecond * low.windowMs) / 1000) fail(new SlowTransfer(got, low.windowMs, low.bytesPerSecond));
+        windowStart = received;
+      }, low.windowMs);
     };
 
     const settle = (): void => {
@@ -68,6 +91,7 @@ export function pumpBody(o: PumpOptions): Promise<number> {
 
     function cleanup(): void {
       disarm();
+      stopSpeedWindow();
       signal?.removeEventListener('abort', onAbort);
       res.off('data', onData);
       res.off('end', onEnd);
@@ -98,6 +122,7 @@ export function pumpBody(o: PumpOptions): Promise<number> {
             paused = false;
             res.resume();
             arm();
+            startSpeedWindow();
           }
           if (limiter && failure === null) {
             try {
@@ -123,12 +148,14 @@ export function pumpBody(o: PumpOptions): Promise<number> {
       if (failure !== null) return;
       received += chunk.length;
       if (received > o.limit) return fail(new BodyOverflow(o.limit, received));
+      if (o.cap && received > o.cap.bytes) return fail(new SizeCapExceeded(o.cap.whole, null));
       queue.push(chunk);
       queued += chunk.length;
       if (queued >= highWater && !paused) {
         paused = true;
         res.pause();
         disarm(); // we are not waiting for the server while we hold the response back
+        stopSpeedWindow();
       } else if (!paused) {
         arm();
       }
@@ -138,6 +165,7 @@ export function pumpBody(o: PumpOptions): Promise<number> {
     function onEnd(): void {
       ended = true;
       disarm();
+      stopSpeedWindow(); // the server is done; what is left is the station's own pace (rate limit, disk)
       settle();
     }
 
@@ -152,5 +180,6 @@ export function pumpBody(o: PumpOptions): Promise<number> {
     res.on('data', onData);
     res.on('end', onEnd);
     arm();
+    startSpeedWindow();
   });
 }

@@ -3,6 +3,7 @@
 // instructions are unusable and retrying will not change them. Values only a programmer can get wrong
 // fail as TypeError.
 
+import { statfs } from 'node:fs/promises';
 import { DockhandError } from '../../../shared/model/errors.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { DownloadOptions, TransferCheckpoint } from './download.js';
@@ -23,10 +24,34 @@ export interface CheckedOptions {
   headers: Record<string, string>;
   stallTimeoutMs: number;
   maxRedirects: number;
+  maxUndeclaredBytes: number;
+  lowSpeed: LowSpeedLimit | null;
+  freeSpace: (dir: string) => Promise<number>;
+  label: string;
+}
+
+/** A transfer slower than `bytesPerSecond`, averaged over `windowMs`, is given up (and resumed later). */
+export interface LowSpeedLimit {
+  bytesPerSecond: number;
+  windowMs: number;
 }
 
 export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_REDIRECTS = 5;
+/** Downloads without a declared PackageSize stop here (a setting: maxUndeclaredDownloadBytes). */
+export const DEFAULT_MAX_UNDECLARED_BYTES = 512 * 1024 * 1024;
+/** Less than 1 KiB/s over a minute is a transfer going nowhere (curl's --speed-limit 1024 --speed-time 60). */
+export const DEFAULT_LOW_SPEED: LowSpeedLimit = { bytesPerSecond: 1024, windowMs: 60_000 };
+
+/** Bytes the current user may still write on the disk holding `dir` (Infinity when the OS cannot say). */
+export async function freeDiskSpace(dir: string): Promise<number> {
+  try {
+    const s = await statfs(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return Infinity;
+  }
+}
 
 export function checkOptions(opts: DownloadOptions): CheckedOptions {
   if (opts === null || typeof opts !== 'object') throw new TypeError('downloadResumable needs an options object');
@@ -43,6 +68,8 @@ export function checkOptions(opts: DownloadOptions): CheckedOptions {
   }
   const stallTimeoutMs = opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   if (!(Number.isFinite(stallTimeoutMs) && stallTimeoutMs > 0)) throw new TypeError(`downloadResumable: stallTimeoutMs must be a positive number of milliseconds, got ${String(stallTimeoutMs)}`);
+  const maxUndeclaredBytes = opts.maxUndeclaredBytes ?? DEFAULT_MAX_UNDECLARED_BYTES;
+  if (!(Number.isSafeInteger(maxUndeclaredBytes) && maxUndeclaredBytes > 0)) throw new TypeError(`downloadResumable: maxUndeclaredBytes must be a positive whole number, got ${String(maxUndeclaredBytes)}`);
   const maxRedirects = opts.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   if (!(Number.isSafeInteger(maxRedirects) && maxRedirects >= 0)) throw new TypeError(`downloadResumable: maxRedirects must be a whole number, 0 or more, got ${String(maxRedirects)}`);
   return {
@@ -59,5 +86,9 @@ export function checkOptions(opts: DownloadOptions): CheckedOptions {
     headers: { ...(opts.headers ?? {}) },
     stallTimeoutMs,
     maxRedirects,
+    maxUndeclaredBytes,
+    lowSpeed: opts.lowSpeed === undefined ? DEFAULT_LOW_SPEED : opts.lowSpeed,
+    freeSpace: opts.freeSpace ?? freeDiskSpace,
+    label: opts.label ?? `the package at ${opts.url}`,
   };
 }

@@ -17,6 +17,13 @@
 //   After a 206 whose Content-Range does not start at N (or carries another validator), a size or a hash
 //   mismatch, the file is deleted and the checkpoint reset, and the error says the next attempt restarts.
 //
+// Bounds (README "Bounds"): no byte for stallTimeoutMs, or less than 1 KiB/s over a minute (lowSpeed), fails
+// as a network fault that keeps the bytes. A package without a declared size may be at most
+// maxUndeclaredBytes (512 MiB by default): over it the file is discarded and the error names the package,
+// the server and the cap. Free space is checked before the first request (declared size), when the answer
+// says how much follows, and every 8 MiB: too little is a transient STORAGE error ("disk full in DIR") that
+// keeps the bytes.
+//
 // Checkpoints: saved before the first byte is written, at least every 256 KiB of written bytes, at the
 // end, and after any failure that keeps bytes. The file is written before the checkpoint that counts it,
 // and discarded before the checkpoint that resets it, so the two never disagree in a harmful way.
@@ -28,8 +35,11 @@ import { contentLength, hostOf, openExchange, parseContentRange, validatorOf, ty
 import { hashPrefix, PartFile, partFileSize, removePartFile } from './part-file.js';
 import { pumpBody } from './body-pump.js';
 import { chooseResumePoint } from './resume-point.js';
-import { BodyOverflow, httpStatusError, storageError, toTransferError, type TransferContext } from './transfer-errors.js';
-import { checkOptions, type CheckedOptions } from './download-options.js';
+import path from 'node:path';
+import {
+  BodyOverflow, diskFullError, httpStatusError, SizeCapExceeded, storageError, toTransferError, type TransferContext,
+} from './transfer-errors.js';
+import { checkOptions, type CheckedOptions, type LowSpeedLimit } from './download-options.js';
 
 export interface TransferCheckpoint {
   url: string;
@@ -51,6 +61,14 @@ export interface DownloadOptions {
   headers?: Record<string, string>;
   stallTimeoutMs?: number;
   maxRedirects?: number;
+  /** Cap for a package without a declared size (default 512 MiB). */
+  maxUndeclaredBytes?: number;
+  /** Slowest transfer kept going (default 1 KiB/s over 60 s); null turns the check off. */
+  lowSpeed?: LowSpeedLimit | null;
+  /** Free bytes on the disk of a folder (default: statfs). */
+  freeSpace?: (dir: string) => Promise<number>;
+  /** The package in words, for messages: "the package 'Firmware' (9A43…)". */
+  label?: string;
 }
 
 export interface DownloadResult {
@@ -62,6 +80,7 @@ export interface DownloadResult {
 }
 
 const CHECKPOINT_EVERY = 256 * 1024;
+const SPACE_CHECK_EVERY = 8 * 1024 * 1024;
 
 /** Thrown by the caller's own callbacks: passed through unchanged, since it is a bug, not a network fault. */
 class CallbackError extends Error {}
@@ -85,6 +104,7 @@ class Download {
   #commitment: Promise<void> | null = null;
   #exchange: Exchange | null = null;
   #discardOnFail = false; // the failure makes the kept bytes worthless: delete them and reset the checkpoint
+  #spaceCheckedAt = 0; // offset at the last free-space check
 
   constructor(private readonly o: CheckedOptions) {
     this.#where = hostOf(o.url);
@@ -92,7 +112,17 @@ class Download {
   }
 
   #ctx(): TransferContext {
-    return { where: this.#where, bytesDone: this.#offset, total: this.#total };
+    return { where: this.#where, bytesDone: this.#offset, total: this.#total, label: this.o.label };
+  }
+
+  /** Fails (keeping the bytes) when the disk has less room than the rest of the package needs. */
+  async #checkSpace(): Promise<void> {
+    this.#spaceCheckedAt = this.#offset;
+    const need = (this.#total ?? this.o.expectedSize ?? this.o.maxUndeclaredBytes) - this.#offset;
+    if (need <= 0) return;
+    const dir = path.dirname(this.o.partPath);
+    const free = await this.o.freeSpace(dir);
+    if (free < need) throw diskFullError(dir, need, free, this.#ctx());
   }
 
   #save(): void {
@@ -118,6 +148,7 @@ class Download {
     let bodyStarted = false;
     try {
       if (this.#offset > 0) await hashPrefix(o.partPath, this.#offset, this.#hash, o.signal);
+      if (o.expectedSize !== null) await this.#checkSpace(); // no request when the declared size cannot fit
       for (;;) {
         const exchange = await openExchange(o.url, { headers: this.#requestHeaders(), maxRedirects: o.maxRedirects, stallTimeoutMs: o.stallTimeoutMs, signal: o.signal });
         this.#exchange = exchange;
@@ -137,7 +168,9 @@ class Download {
           await commitment;
           await this.#write(chunk);
         };
-        await pumpBody({ exchange, limit, stallTimeoutMs: o.stallTimeoutMs, limiter: o.limiter, signal: o.signal, sink });
+        // Without a declared size only the cap bounds the body (what the server announces was checked already).
+        const cap = o.expectedSize === null ? { bytes: o.maxUndeclaredBytes - this.#offset, whole: o.maxUndeclaredBytes } : undefined;
+        await pumpBody({ exchange, limit, stallTimeoutMs: o.stallTimeoutMs, lowSpeed: o.lowSpeed, cap, limiter: o.limiter, signal: o.signal, sink });
         await commitment; // an empty body never reached the sink
         return await this.#finish(exchange);
       }
@@ -178,6 +211,7 @@ class Download {
           { transient: true }));
       }
       this.#checkAnnounced(range.total);
+      this.#checkCap(range.total);
       this.#total = range.total ?? this.o.expectedSize;
       this.#validator = validator ?? this.#validator;
       this.#resumedFrom = this.#offset;
@@ -186,6 +220,7 @@ class Download {
     }
     if (status === 200) {
       this.#checkAnnounced(announced);
+      this.#checkCap(announced);
       if (this.#offset > 0) this.#restarted = true;
       this.#restartFromZero();
       this.#validator = validatorOf(exchange);
@@ -209,6 +244,12 @@ class Download {
       { detail: { announced: size, expectedSize: expected } });
   }
 
+  // A package with no declared size that the server says is over the cap is refused before a byte is written.
+  #checkCap(size: number | null): void {
+    if (this.o.expectedSize !== null || size === null || size <= this.o.maxUndeclaredBytes) return;
+    throw this.#discarding(toTransferError(new SizeCapExceeded(this.o.maxUndeclaredBytes, size), this.#ctx(), false));
+  }
+
   #restartFromZero(): void {
     if (this.#offset > 0) this.#mustEmpty = true;
     this.#offset = 0;
@@ -227,6 +268,7 @@ class Download {
     }
     this.#save();
     this.#committed = true;
+    await this.#checkSpace(); // now the answer says how much follows
   }
 
   async #write(chunk: Buffer): Promise<void> {
@@ -238,6 +280,10 @@ class Download {
     this.#hash.update(chunk);
     this.#offset += chunk.length;
     if (this.#offset - this.#lastSaved >= CHECKPOINT_EVERY) this.#save();
+    if (this.#offset - this.#spaceCheckedAt >= SPACE_CHECK_EVERY) {
+      this.#save(); // the error below keeps the bytes: the checkpoint must count them
+      await this.#checkSpace();
+    }
     try {
       this.o.onProgress?.(this.#offset, this.#total);
     } catch (err) {
@@ -306,7 +352,7 @@ class Download {
       if (this.#committed) this.#trySave();
       return err.cause;
     }
-    if (err instanceof BodyOverflow) this.#discardOnFail = true; // bytes from a server that lies are not kept
+    if (err instanceof BodyOverflow || err instanceof SizeCapExceeded) this.#discardOnFail = true; // bytes from a server that lies, or too many, are not kept
     const error = toTransferError(err, this.#ctx(), bodyStarted);
     if (this.#discardOnFail) {
       await this.#part?.close();

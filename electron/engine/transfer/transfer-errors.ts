@@ -8,6 +8,7 @@ export interface TransferContext {
   where: string; // host:port of the server being talked to
   bytesDone: number; // bytes of the package safely in the partial file
   total: number | null; // size of the package when known
+  label?: string; // the package in words ("the package 'Firmware' (9A43…)"), for messages that must name it
 }
 
 /** No byte arrived for `ms` while the download waited for the server. */
@@ -24,6 +25,20 @@ export class StallTimeout extends Error {
 export class BodyOverflow extends Error {
   constructor(readonly limit: number, readonly received: number | null) {
     super('the response body is longer than announced');
+  }
+}
+
+/** Fewer than `minBytesPerSecond` arrived, averaged over `windowMs` (curl's --speed-limit/--speed-time). */
+export class SlowTransfer extends Error {
+  constructor(readonly bytes: number, readonly windowMs: number, readonly minBytesPerSecond: number) {
+    super(`only ${bytes} bytes in ${windowMs} ms`);
+  }
+}
+
+/** A package without a declared size grew past the cap for such downloads (`announced`: what the server said, if anything). */
+export class SizeCapExceeded extends Error {
+  constructor(readonly cap: number, readonly announced: number | null) {
+    super(`over the ${cap}-byte cap`);
   }
 }
 
@@ -102,6 +117,19 @@ export function toTransferError(err: unknown, ctx: TransferContext, bodyStarted:
       `the server at ${ctx.where} sent no data for ${formatSeconds(err.ms)} ${bodyStarted ? progress(ctx) : 'before answering'}; ${keptPhrase(ctx)}`,
       { transient: true, cause: err, detail });
   }
+  if (err instanceof SlowTransfer) {
+    return new DockhandError('NETWORK',
+      `the server at ${ctx.where} sent only ${formatBytes(err.bytes)} in ${formatSeconds(err.windowMs)} ${progress(ctx)}, below the ${formatBytes(err.minBytesPerSecond)}/s ` +
+        `the station waits for; ${keptPhrase(ctx)}`,
+      { transient: true, cause: err, detail: { ...detail, bytesInWindow: err.bytes, windowMs: err.windowMs } });
+  }
+  if (err instanceof SizeCapExceeded) {
+    const size = err.announced === null ? `sent more than ${formatBytes(err.cap)}` : `announces ${formatBytes(err.announced)}`;
+    return new DockhandError('SIZE_MISMATCH',
+      `${ctx.label ?? 'the package'} from ${ctx.where} has no declared size (PackageSize) and ${size}, over the ${formatBytes(err.cap)} cap for ` +
+        'such downloads (maxUndeclaredDownloadBytes in station.json); the partial file was discarded',
+      { detail: { ...detail, cap: err.cap, announced: err.announced } });
+  }
   if (err instanceof BodyOverflow) {
     const sent = err.received === null ? 'more bytes' : `at least ${err.received} bytes`;
     const allowed = Number.isFinite(err.limit) ? `only ${err.limit} bytes were announced` : 'its response had ended';
@@ -155,12 +183,20 @@ const STORAGE_WORDS: Record<string, (path: string) => string> = {
   EIO: (p) => `the disk reported an input/output error at ${p}`,
 };
 
-/** A disk error while reading or writing the partial file. */
+/** A disk error while reading or writing the partial file. A full disk is transient: room may be made. */
 export function storageError(err: unknown, path: string, ctx?: TransferContext): DockhandError {
   if (err instanceof DockhandError) return err;
   const code = errnoCode(err);
   const words = (code && STORAGE_WORDS[code]?.(path)) ??
     `the partial file ${path} could not be written (${err instanceof Error ? err.message : String(err)})`;
   const kept = ctx ? `; ${keptPhrase(ctx, 'the download will resume from there once the disk is fixed')}` : '';
-  return new DockhandError('STORAGE', `${words}${kept}`, { cause: err, detail: { path, errno: code } });
+  return new DockhandError('STORAGE', `${words}${kept}`, { cause: err, transient: code === 'ENOSPC' || code === 'EDQUOT', detail: { path, errno: code } });
+}
+
+/** Not enough free space for what the download still needs (checked before and while it runs). */
+export function diskFullError(dir: string, need: number, free: number, ctx: TransferContext): DockhandError {
+  return new DockhandError('STORAGE',
+    `disk full in ${dir}: ${ctx.label ?? 'the download'} needs ${formatBytes(need)} more, ${formatBytes(free)} free; ` +
+      `${keptPhrase(ctx, 'the download resumes from there once there is room')}`,
+    { transient: true, detail: { dir, need, free, bytesDone: ctx.bytesDone } });
 }

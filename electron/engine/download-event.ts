@@ -6,7 +6,8 @@
 //   3. resumable download into the station's cache, verified (size, SHA-256 when published), saved into
 //      LocalDestination → status 11031; or, once the retries are spent, 11032
 //   4. the post-install command, when the station's policy allows it → 11035, or 20035 (Dockhand's code,
-//      decision A9) with ExitCode and Reason parameters when it fails or is refused
+//      decision A9) with ExitCode and Reason parameters when it fails, is refused or was interrupted — run
+//      at most once (command-run.ts): after a crash, a pause or an undock the recorded run is resumed
 //
 // The task's `phase` column records the last phase whose status message is queued; status messages and the
 // phase change are written in one transaction, so a crash never sends a message twice or skips one. A
@@ -23,6 +24,8 @@ import {
 import type { StatusParameter } from '../../shared/protocol/types.js';
 import type { ClientSession } from './session.js';
 import { nextOccurrence } from './schedule.js';
+import { CommandJournal } from './command-journal.js';
+import { runCommandOnce } from './command-run.js';
 
 /** Why a due download event may not run now, in a technician's words; '' when it may. */
 export function downloadCondition(pkg: PackageRecord, conn: ConnectionState): string {
@@ -38,8 +41,9 @@ export function downloadCondition(pkg: PackageRecord, conn: ConnectionState): st
 const PHASES: DownloadPhase[] = ['located', 'started', 'downloaded', 'executed'];
 const reached = (phase: TaskRecord['phase'], p: DownloadPhase) => phase !== '' && PHASES.indexOf(phase) >= PHASES.indexOf(p);
 
-/** Queues one status message and records the phase it completes, atomically. */
-function queueStatus(session: ClientSession, task: TaskRecord, messageID: number, phase: DownloadPhase, params: StatusParameter[] = []): void {
+/** Queues one status message and records the phase it completes (and `also`, e.g. a settled command run), atomically. */
+function queueStatus(session: ClientSession, task: TaskRecord, messageID: number, phase: DownloadPhase, params: StatusParameter[] = [],
+  also?: () => void): void {
   const { store } = session;
   const now = session.now();
   const body = buildStatus({
@@ -51,6 +55,7 @@ function queueStatus(session: ClientSession, task: TaskRecord, messageID: number
       summary: `status ${messageID} for ${task.packageId}`,
     }, now);
     store.updateTask(task.id, { phase }, now);
+    also?.();
   }).immediate();
   task.phase = phase;
 }
@@ -124,24 +129,37 @@ async function execute(session: ClientSession, task: TaskRecord, pkg: PackageRec
     session.log('warn', `did not run '${pkg.commandLine}' for ${pkg.name}: ${reason}`, pkg.id);
     return `command refused: ${reason}`;
   }
+  const journal = new CommandJournal(session.store);
   try {
-    const out = await session.target.runCommand(pkg.commandLine, pkg.localDestination ?? '\\', session.signalFor(pkg.id));
+    const result = await runCommandOnce(session, pkg, pkg.commandLine);
+    const settle = () => journal.settle(result.run.runId);
+    if ('interrupted' in result) {
+      queueStatus(session, task, STATUS_EXECUTION_FAILED, 'executed', [
+        { name: 'ExitCode', value: '' }, { name: 'Reason', value: `interrupted: ${result.interrupted}` },
+      ], settle);
+      session.log('error', `'${pkg.commandLine}' for ${pkg.name} was interrupted: ${result.interrupted}`, pkg.id);
+      return `command interrupted: ${result.interrupted}`;
+    }
+    const out = result.outcome;
     const tail = out.output.length > 2000 ? `…${out.output.slice(-2000)}` : out.output;
     if (out.exitCode === 0) {
-      queueStatus(session, task, STATUS_EXECUTION_SUCCESSFUL, 'executed', [{ name: 'ExitCode', value: '0' }]);
+      queueStatus(session, task, STATUS_EXECUTION_SUCCESSFUL, 'executed', [{ name: 'ExitCode', value: '0' }], settle);
       session.log('info', `ran '${pkg.commandLine}': exit code 0${tail ? `; output: ${tail.trim()}` : ''}`, pkg.id);
       return 'command exit code 0';
     }
     const what = out.exitCode === null ? `was stopped by ${out.signal ?? 'a signal'}` : `exited with code ${out.exitCode}`;
     queueStatus(session, task, STATUS_EXECUTION_FAILED, 'executed', [
       { name: 'ExitCode', value: String(out.exitCode ?? -1) }, { name: 'Reason', value: `the command ${what}` },
-    ]);
+    ], settle);
     session.log('error', `'${pkg.commandLine}' for ${pkg.name} ${what}${tail ? `; output: ${tail.trim()}` : ''}`, pkg.id);
     return `command ${what}`;
   } catch (err) {
     if (err instanceof DockhandError && err.code === 'CANCELLED') throw err;
+    // Undocked mid-command: the run stays open and the device is asked how it ended at the next dock.
+    if (err instanceof DockhandError && err.code === 'LINK' && !session.connected()) throw err;
     const reason = describeError(err);
-    queueStatus(session, task, STATUS_EXECUTION_FAILED, 'executed', [{ name: 'Reason', value: reason }]);
+    const run = journal.pending(pkg.id);
+    queueStatus(session, task, STATUS_EXECUTION_FAILED, 'executed', [{ name: 'Reason', value: reason }], () => run && journal.settle(run.runId));
     session.log('error', `could not run '${pkg.commandLine}' for ${pkg.name}: ${reason}`, pkg.id);
     return `command failed: ${reason}`;
   }

@@ -4,7 +4,8 @@
 import { copyFile, link, lstat, mkdir, readFile, rm, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileFilterItem } from '../../shared/protocol/types.js';
-import type { CollectedFile, CommandOutcome, PackageFile, Target } from './target.js';
+import type { CollectedFile, CommandOutcome, CommandRun, PackageFile, RunOutcome, Target } from './target.js';
+import { INTERRUPTED, type CommandRunRecord } from './command-journal.js';
 import type { ConnectionState } from '../../shared/protocol/flags.js';
 import { checkFileName, confineSavedPath, mapDevicePath } from './confine.js';
 import { runCommandLine } from './local/command-line.js';
@@ -81,16 +82,25 @@ export class LocalTarget implements Target {
     await rm(file, { force: true });
   }
 
-  async runCommand(commandLine: string, localDestination: string, signal?: AbortSignal): Promise<CommandOutcome> {
+  async runCommand(commandLine: string, localDestination: string, signal?: AbortSignal, run?: CommandRun): Promise<CommandOutcome> {
     const cwd = mapDevicePath(this.root, localDestination);
     await mkdir(cwd, { recursive: true });
     await makeProgramRunnable(commandLine, cwd, this.root);
     const r = await runCommandLine({
       commandLine, cwd, root: this.root, hostPrograms: this.opts.hostPrograms ?? [],
       ...(this.opts.commandTimeoutMs ? { timeoutMs: this.opts.commandTimeoutMs } : {}),
-      ...(signal ? { signal } : {}),
+      ...(signal ? { signal } : {}), ...(run?.spawned ? { onSpawn: run.spawned } : {}),
     });
     return { exitCode: r.exitCode, signal: r.signal, output: r.output, durationMs: r.durationMs };
+  }
+
+  /**
+   * A run recorded before a restart: the start-up (endLeftoverCommands) already ended what was left of it
+   * and recorded how, so the journal knows. A run still marked running here was never seen to start.
+   */
+  async runOutcome(run: CommandRunRecord): Promise<RunOutcome> {
+    if (run.state === 'finished' && run.outcome) return { state: 'finished', outcome: run.outcome };
+    return { state: 'interrupted', reason: run.reason ?? INTERRUPTED.starting };
   }
 
   async softwareInventory(items: FileFilterItem[]) {

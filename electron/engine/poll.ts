@@ -8,6 +8,7 @@ import type { ClientSession } from './session.js';
 import { applyClientSettings, CLIENT_VERSION } from './client-settings.js';
 import { applyReportSettings } from './reports.js';
 import { packageIdProblem, packageKey, shownId } from './confine.js';
+import { CommandJournal } from './command-journal.js';
 
 export async function runPoll(session: ClientSession, task: TaskRecord): Promise<void> {
   const { store } = session;
@@ -114,6 +115,7 @@ export async function removePackage(session: ClientSession, id: string): Promise
     }
   }
   await session.opts.cache.release(id, session.target.id);
+  new CommandJournal(store).forget(id);
   store.deletePackage(id);
   session.log('info', `removed package ${id}${pkg.name ? ` (${pkg.name})` : ''}: the server no longer lists it` +
     (deleted.length ? `; deleted ${deleted.join(', ')}` : ''), id);

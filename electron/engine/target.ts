@@ -2,6 +2,7 @@
 // The engine runs the same client session for both; only where files land and commands run differs.
 import type { ClientIPAddress, FileFilterItem, FileReport, Identification, Inventory } from '../../shared/protocol/types.js';
 import type { ConnectionState } from '../../shared/protocol/flags.js';
+import type { CommandRunRecord } from './command-journal.js';
 
 export interface CommandOutcome {
   exitCode: number | null;
@@ -9,6 +10,19 @@ export interface CommandOutcome {
   output: string;
   durationMs: number;
 }
+
+/** One recorded run of a command line (command-journal.ts): at most one copy of it ever runs. */
+export interface CommandRun {
+  runId: string;
+  /** The program started as process `pid` (local target): recorded at once, so a restart can end it. */
+  spawned?(pid: number): void;
+}
+
+/** What became of a run begun before a restart or an undock. `not-started`: the target never saw it. */
+export type RunOutcome =
+  | { state: 'finished'; outcome: CommandOutcome }
+  | { state: 'interrupted'; reason: string }
+  | { state: 'not-started' };
 
 /** A verified file in the station's package cache. */
 export interface PackageFile {
@@ -39,8 +53,10 @@ export interface Target {
   install(file: PackageFile, localDestination: string, fileName: string, signal?: AbortSignal): Promise<string>;
   /** Deletes a package file this target saved earlier (a removed package). */
   remove(savedPath: string): Promise<void>;
-  /** Runs the post-install command line in the package's folder, without a shell. */
-  runCommand(commandLine: string, localDestination: string, signal?: AbortSignal): Promise<CommandOutcome>;
+  /** Runs the post-install command line in the package's folder, without a shell; a cancel ends it. */
+  runCommand(commandLine: string, localDestination: string, signal?: AbortSignal, run?: CommandRun): Promise<CommandOutcome>;
+  /** How a run recorded earlier ended (or that it is still to start) — never starts it a second time. */
+  runOutcome(run: CommandRunRecord, signal?: AbortSignal): Promise<RunOutcome>;
   softwareInventory(items: FileFilterItem[]): Promise<FileReport>;
   machineInventory(): Promise<Inventory>;
   collectFiles(items: FileFilterItem[]): Promise<CollectedFile[]>;

@@ -8,7 +8,8 @@ import type { FileFilterItem, FileReport, Identification, Inventory } from '../.
 import type { ConnectionState } from '../../shared/protocol/flags.js';
 import type { DeviceHello, DeviceLink } from '../link/device-link.js';
 import type { ClientStore } from '../store/client-store.js';
-import type { CollectedFile, CommandOutcome, PackageFile, Target } from './target.js';
+import type { CollectedFile, CommandOutcome, CommandRun, PackageFile, RunOutcome, Target } from './target.js';
+import type { CommandRunRecord } from './command-journal.js';
 import { joinDevicePath } from './confine.js';
 import type { BandwidthClass } from './local/host-identity.js';
 import { networkId } from './local/host-network.js';
@@ -138,9 +139,41 @@ export class TetheredTarget implements Target {
     await this.requireLink(`delete ${devicePath}`).removeFile(devicePath);
   }
 
-  async runCommand(commandLine: string, localDestination: string): Promise<CommandOutcome> {
-    const r = await this.requireLink('run a command on it').runCommand(commandLine, joinDevicePath(localDestination), this.opts.commandTimeoutMs ?? 10 * 60 * 1000);
+  /** The device runs it; a cancel (pause, stop) tells its agent to end the command's process group. */
+  async runCommand(commandLine: string, localDestination: string, signal?: AbortSignal, run?: CommandRun): Promise<CommandOutcome> {
+    const r = await this.requireLink('run a command on it').runCommand(commandLine, joinDevicePath(localDestination), this.commandTimeoutMs(), {
+      ...(run ? { runId: run.runId } : {}), ...(signal ? { signal } : {}),
+    });
     return { exitCode: r.exitCode, signal: r.signal, output: r.output, durationMs: r.durationMs };
+  }
+
+  /**
+   * A run cut off by an undock or a station restart: the device's agent knows it by its run ID. Finished:
+   * its outcome. Still running: wait for it. Ended by the agent (the link was lost, the agent restarted):
+   * interrupted. Unknown: the RUN never reached the device, so it may start now. An agent without
+   * 'run-status' cannot be asked: interrupted, not run again.
+   */
+  async runOutcome(run: CommandRunRecord, signal?: AbortSignal): Promise<RunOutcome> {
+    if (run.state === 'finished' && run.outcome) return { state: 'finished', outcome: run.outcome };
+    if (run.state !== 'running') return { state: 'interrupted', reason: run.reason ?? 'the command was interrupted; not run again' };
+    const link = this.requireLink('ask how its command ended');
+    if (!link.offers('run-status')) {
+      return { state: 'interrupted', reason: "the device's agent cannot say how the command ended (it does not offer 'run-status'); not run again" };
+    }
+    const status = await link.runStatus(run.runId, this.commandTimeoutMs(), signal);
+    if (status.state === 'finished' && status.result) {
+      const r = status.result;
+      return { state: 'finished', outcome: { exitCode: r.exitCode, signal: r.signal, output: r.output, durationMs: r.durationMs } };
+    }
+    if (status.state === 'unknown') return { state: 'not-started' };
+    if (status.state === 'running') {
+      throw new DockhandError('LINK', `device ${this.id} still runs '${run.commandLine}' after the station waited for it; it is asked again later`, { transient: true });
+    }
+    return { state: 'interrupted', reason: `the device's agent ended it (${status.reason ?? 'no reason given'}); not run again` };
+  }
+
+  private commandTimeoutMs(): number {
+    return this.opts.commandTimeoutMs ?? 10 * 60 * 1000;
   }
 
   async softwareInventory(items: FileFilterItem[]): Promise<FileReport> {

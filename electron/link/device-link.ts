@@ -34,6 +34,13 @@ export interface DeviceCommandResult {
   durationMs: number;
 }
 
+/** What a device's agent knows of a run by its run ID ('run-status'). */
+export interface DeviceRunStatus {
+  state: 'running' | 'finished' | 'interrupted' | 'unknown';
+  result?: DeviceCommandResult;
+  reason?: string;
+}
+
 export interface DeviceLink {
   readonly hello: DeviceHello;
   /** Where it is plugged in (transport label). */
@@ -58,8 +65,15 @@ export interface DeviceLink {
     onProgress?: (p: PutFileProgress) => void; signal?: AbortSignal;
   }): Promise<string>;
   removeFile(devicePath: string): Promise<void>;
-  /** Runs a command line on the device, in `directory`, without a shell. */
-  runCommand(commandLine: string, directory: string, timeoutMs: number): Promise<DeviceCommandResult>;
+  /**
+   * Runs a command line on the device, in `directory`, without a shell. With a `runId` ('run-status' agents)
+   * the device records the run and never starts that ID twice; `signal` stops the command (CANCEL).
+   */
+  runCommand(commandLine: string, directory: string, timeoutMs: number, options?: { runId?: string; signal?: AbortSignal }): Promise<DeviceCommandResult>;
+  /** How the run `runId` stands on the device; waits (up to `timeoutMs`) while it still runs. */
+  runStatus(runId: string, timeoutMs: number, signal?: AbortSignal): Promise<DeviceRunStatus>;
+  /** Does the device's agent offer `capability` (hello caps)? */
+  offers(capability: string): boolean;
   /** Reads a whole file from the device (file collection), refusing files over `maxBytes`. */
   getFile(devicePath: string, maxBytes: number): Promise<Buffer>;
   /** Says goodbye and closes the transport. */

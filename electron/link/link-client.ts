@@ -13,7 +13,7 @@ import {
 import { chunkCapacity, decodeMessage, MessageType } from '../../shared/link/messages.js';
 import { systemTimers, type LinkTimers } from '../../shared/link/timers.js';
 import { DockhandError } from '../../shared/model/errors.js';
-import type { DeviceCommandResult, DeviceHello, DeviceLink } from './device-link.js';
+import type { DeviceCommandResult, DeviceHello, DeviceLink, DeviceRunStatus } from './device-link.js';
 import { getFileOverLink } from './link-get.js';
 import { helloExchange, newSessionNumber } from './link-handshake.js';
 import { linkFailure, misbehaving } from './link-failures.js';
@@ -176,12 +176,32 @@ class StationLink implements DeviceLink {
     await this.requests.call(MessageType.REMOVE_FILE, { path: devicePath }, 'REMOVE_FILE_REPLY', `remove ${devicePath}`, this.requestTimeoutMs);
   }
 
-  async runCommand(commandLine: string, directory: string, timeoutMs: number): Promise<DeviceCommandResult> {
+  async runCommand(commandLine: string, directory: string, timeoutMs: number, options: { runId?: string; signal?: AbortSignal } = {}): Promise<DeviceCommandResult> {
     this.check('run', 'run commands');
     const maxOutputBytes = this.opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    const runId = options.runId !== undefined && this.caps.includes('run-status') ? { runId: options.runId } : {};
     const r = await this.requests.call(
-      MessageType.RUN, { commandLine, directory, timeoutMs, maxOutputBytes }, 'RUN_REPLY', `run '${commandLine}'`, timeoutMs + this.requestTimeoutMs,
+      MessageType.RUN, { commandLine, directory, timeoutMs, maxOutputBytes, ...runId }, 'RUN_REPLY', `run '${commandLine}'`,
+      timeoutMs + this.requestTimeoutMs, options.signal,
     );
+    return this.capped(r, maxOutputBytes);
+  }
+
+  async runStatus(runId: string, timeoutMs: number, signal?: AbortSignal): Promise<DeviceRunStatus> {
+    this.check('run-status', 'say how a command ended');
+    const r = await this.requests.call(MessageType.RUN_STATUS, { runId, wait: true }, 'RUN_STATUS_REPLY', `say how the run ${runId} ended`,
+      timeoutMs + this.requestTimeoutMs, signal);
+    return {
+      state: r.state, ...(r.reason !== undefined ? { reason: r.reason } : {}),
+      ...(r.result ? { result: this.capped(r.result, this.opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES) } : {}),
+    };
+  }
+
+  offers(capability: string): boolean {
+    return this.caps.includes(capability);
+  }
+
+  private capped(r: Omit<DeviceCommandResult, 'outputTruncated'> & { outputTruncated: boolean }, maxOutputBytes: number): DeviceCommandResult {
     const capped = capOutput(r.output, maxOutputBytes);
     return { exitCode: r.exitCode, signal: r.signal, output: capped.output, outputTruncated: r.outputTruncated || capped.truncated, durationMs: r.durationMs };
   }

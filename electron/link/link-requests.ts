@@ -7,6 +7,7 @@ import { encodeJsonMessage, MessageType, messageTypeName, type Message } from '.
 import type { LinkTimers } from '../../shared/link/timers.js';
 import { seconds } from '../../shared/link/limits.js';
 import { deviceRefusal, isViolation, linkFailure, misbehaving } from './link-failures.js';
+import { DockhandError } from '../../shared/model/errors.js';
 
 interface Entry {
   handle(message: Message): void;
@@ -82,16 +83,26 @@ export class RequestTable {
    * One request, one reply: sends `body` as `type`, resolves with the reply's checked body, rejects with the
    * device's error, or with LINK when no answer came within `timeoutMs`.
    */
-  call<N extends BodyName>(type: MessageType, body: unknown, reply: N, what: string, timeoutMs: number): Promise<Body<N>> {
+  call<N extends BodyName>(type: MessageType, body: unknown, reply: N, what: string, timeoutMs: number, signal?: AbortSignal): Promise<Body<N>> {
     const id = this.allocate();
     const replyType = MessageType[reply as keyof typeof MessageType];
     return new Promise<Body<N>>((resolve, reject) => {
+      if (signal?.aborted) return reject(new DockhandError('CANCELLED', `'${what}' was cancelled before it was sent`));
       const timer = this.ctx.timers.setTimeout(() => {
         this.cancel(id);
+        signal?.removeEventListener('abort', onAbort);
         reject(linkFailure(`${this.ctx.device} did not answer '${what}' within ${seconds(timeoutMs)}; it may be busy or hung`));
       }, timeoutMs);
+      // A cancel tells the device to stop the request (CANCEL), and the caller does not wait for it.
+      const onAbort = (): void => {
+        settle();
+        this.cancel(id);
+        reject(new DockhandError('CANCELLED', `'${what}' was cancelled; ${this.ctx.device} was told to stop it`));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       const settle = (): void => {
         this.ctx.timers.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         this.close(id);
       };
       this.open(id, {

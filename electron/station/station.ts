@@ -13,6 +13,7 @@ import { TetheredTarget } from '../engine/tethered-target.js';
 import { systemClock, type Clock } from '../engine/clock.js';
 import { RateLimiter } from '../engine/transfer/rate-limiter.js';
 import { PackageCache } from '../engine/package-cache.js';
+import { CommandJournal, endLeftoverCommands } from '../engine/command-journal.js';
 import { Semaphore } from '../engine/semaphore.js';
 import { detectBandwidthClass, type BandwidthClass } from '../engine/local/host-identity.js';
 import type { DeviceLink } from '../link/device-link.js';
@@ -113,6 +114,9 @@ export class Station {
     const cacheDir = path.join(opts.dataDir, 'cache');
     await mkdir(cacheDir, { recursive: true });
     const store = new ClientStore(localTargetDb(opts.dataDir));
+    const clock = opts.clock ?? systemClock;
+    // Before any session runs: a command an earlier run of the station left behind is ended, never doubled.
+    await endLeftoverCommands(new CommandJournal(store), (m) => store.log('warn', m, '', clock.now()));
     const id = resolveId(store, opts.id);
     // A server given on the command line replaces the one kept (even one a PollServer moved us to).
     if (store.get('configured_server') !== opts.server) {
@@ -128,7 +132,6 @@ export class Station {
       return detected;
     };
     const limiter = new RateLimiter(opts.rateLimit ?? 0);
-    const clock = opts.clock ?? systemClock;
     const cache = new PackageCache(cacheDir, limiter, clock, { ...(opts.maxUndeclaredDownloadBytes ? { maxUndeclaredBytes: opts.maxUndeclaredDownloadBytes } : {}) });
     const target = new LocalTarget({
       id, root, bandwidth, hostPrograms: opts.allowPrograms ?? [], ...(opts.commandTimeoutMs ? { commandTimeoutMs: opts.commandTimeoutMs } : {}),

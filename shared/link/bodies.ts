@@ -49,6 +49,16 @@ export const InventoryBody: z.ZodType<Inventory> = z.object({
 
 export const FileReportBody: z.ZodType<FileReport> = z.object({ Directories: z.array(inventoryDirectory) });
 
+const runId = z.string().min(1).max(64);
+const runReply = z.object({
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  output: z.string(),
+  outputTruncated: z.boolean(),
+  durationMs: z.number().min(0),
+  timedOut: z.boolean().optional(),
+});
+
 /** Requests (station → device) and their replies, by message name. */
 export const Bodies = {
   MACHINE_INVENTORY: z.object({}),
@@ -68,14 +78,15 @@ export const Bodies = {
     directory: path,
     timeoutMs: z.number().int().min(1),
     maxOutputBytes: z.number().int().min(0),
+    /** The station's name for this run ('run-status' agents): a run ID is never started twice. */
+    runId: runId.optional(),
   }),
-  RUN_REPLY: z.object({
-    exitCode: z.number().int().nullable(),
-    signal: z.string().nullable(),
-    output: z.string(),
-    outputTruncated: z.boolean(),
-    durationMs: z.number().min(0),
-    timedOut: z.boolean().optional(),
+  RUN_REPLY: runReply,
+  RUN_STATUS: z.object({ runId, wait: z.boolean() }),
+  RUN_STATUS_REPLY: z.object({
+    state: z.enum(['running', 'finished', 'interrupted', 'unknown']),
+    result: runReply.optional(),
+    reason: z.string().max(1024).optional(),
   }),
   GET_FILE: z.object({ path, maxBytes: size }),
   GET_FILE_REPLY: z.object({ size }),

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { MAX_MAX_MESSAGE, MAX_MAX_PAYLOAD, MAX_WINDOW, MIN_MAX_MESSAGE, MIN_MAX_PAYLOAD } from './limits.js';
 
 /** What a device can do; the station checks before asking. */
-export const CAPABILITIES = ['inventory', 'list-files', 'put', 'put-resume', 'remove', 'run', 'get'] as const;
+export const CAPABILITIES = ['inventory', 'list-files', 'put', 'put-resume', 'remove', 'run', 'get', 'run-status'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 const count = (min: number, max: number) => z.number().int().min(min).max(max);

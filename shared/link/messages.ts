@@ -22,6 +22,8 @@ export const MessageType = {
   GET_FILE: 0x09,
   CANCEL: 0x0a,
   BYE: 0x0b,
+  // 0x0c and 0x0d are never requests: their reply types would be GET_DATA and GET_END.
+  RUN_STATUS: 0x0e,
   MACHINE_INVENTORY_REPLY: 0x81,
   LIST_FILES_REPLY: 0x82,
   PUT_QUERY_REPLY: 0x83,
@@ -33,6 +35,7 @@ export const MessageType = {
   BYE_REPLY: 0x8b,
   GET_DATA: 0x8c,
   GET_END: 0x8d,
+  RUN_STATUS_REPLY: 0x8e,
   ERROR: 0xff,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];

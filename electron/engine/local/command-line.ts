@@ -50,6 +50,12 @@ export interface RunCommandOptions {
   env?: NodeJS.ProcessEnv;
   /** Programs found on the host PATH by a bare name: the allow-list (default none), or 'any' (the device agent). */
   hostPrograms?: HostPrograms;
+  /**
+   * Told the program's pid (its process group id too) synchronously, right after the OS started it and
+   * before anything else happens: the caller records it, so that after a crash the next start can find and
+   * end the program rather than start a second copy.
+   */
+  onSpawn?: (pid: number) => void;
 }
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 10 * 60_000;
@@ -119,6 +125,14 @@ export async function runCommandLine(opts: RunCommandOptions): Promise<CommandRe
     throw cannotStart(err, program, opts.commandLine);
   }
   const running = child;
+  if (running.pid !== undefined && opts.onSpawn) {
+    try {
+      opts.onSpawn(running.pid);
+    } catch (err) {
+      signalTree(running, 'SIGKILL'); // a program nobody could find again after a crash must not run
+      throw new DockhandError('COMMAND_FAILED', `'${opts.commandLine}' was stopped at once: its process could not be recorded (${(err as Error).message})`, { cause: err });
+    }
+  }
   running.stdout?.on('data', (chunk: Buffer) => capture.push(chunk));
   running.stderr?.on('data', (chunk: Buffer) => capture.push(chunk));
 

@@ -14,6 +14,7 @@ import { DeviceSession } from './device-session.js';
 import { loadIdentity } from './identity.js';
 import { InstalledRecord } from './installed-record.js';
 import { PutStore } from './put-store.js';
+import { RunJournal } from './run-journal.js';
 
 export interface AgentOptions {
   root: string;
@@ -43,15 +44,21 @@ export async function prepareAgent(opts: AgentOptions): Promise<AgentContext> {
   const identity = await loadIdentity(stateDir, { id: opts.id, name: opts.name });
   const record = new InstalledRecord(path.join(stateDir, 'installed.json'));
   await record.load();
+  const log = opts.log ?? ((line: string) => process.stdout.write(`agent: ${line}\n`));
+  // A command an earlier run of the agent left behind is ended before the station can ask for anything.
+  const runs = new RunJournal(path.join(stateDir, 'runs.json'));
+  runs.load();
+  await runs.endLeftovers(log);
   return {
     root,
     stateDir,
     identity,
     puts: new PutStore(root, stateDir),
     record,
+    runs,
     offer: { versions: PROTOCOL_VERSIONS, maxPayload: MAX_MAX_PAYLOAD, window: DEFAULT_WINDOW * 2, maxMessage: DEFAULT_MAX_MESSAGE * 4 },
     timers: systemTimers,
-    log: opts.log ?? ((line) => process.stdout.write(`agent: ${line}\n`)),
+    log,
   };
 }
 

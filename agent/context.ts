@@ -5,6 +5,7 @@ import type { LinkTimers } from '../shared/link/timers.js';
 import type { StoredIdentity } from './identity.js';
 import type { InstalledRecord } from './installed-record.js';
 import type { PutStore } from './put-store.js';
+import type { RunJournal } from './run-journal.js';
 
 export const AGENT_NAME = 'dockhand-agent 0.1.0';
 
@@ -15,6 +16,8 @@ export interface AgentContext {
   identity: StoredIdentity;
   puts: PutStore;
   record: InstalledRecord;
+  /** Command runs by the station's run ID: none is ever started twice. */
+  runs: RunJournal;
   offer: DeviceOffer;
   timers: LinkTimers;
   log(line: string): void;

@@ -11,7 +11,7 @@ import { decodeMessage, encodeJsonMessage, MessageType, messageTypeName, parseJs
 import type { Transport } from '../electron/link/transport.js';
 import { AGENT_NAME, type AgentContext, type RequestScope } from './context.js';
 import { sendFile } from './get-sender.js';
-import { listFilesReply, machineInventoryReply, removeFileReply, runReply } from './handlers.js';
+import { listFilesReply, machineInventoryReply, removeFileReply, runReply, runStatusReply } from './handlers.js';
 import { deviceIdentity } from './identity.js';
 import { PutReceiver } from './put-receiver.js';
 import { errorBody, LinkRefusal } from './refusal.js';
@@ -22,9 +22,10 @@ interface Session {
   scope: RequestScope;
   puts: PutReceiver;
   /**
-   * Running requests that a CANCEL can stop. File streams also stop when the session ends; a command does
-   * not: an installer killed halfway because a cable was bumped would leave the device worse off than one
-   * left to finish (its result still goes into the installed record).
+   * Running requests that a CANCEL can stop. File streams and commands also stop when the session ends (an
+   * undock): a command left running with no station to report to could be started a second time by the
+   * next one. A command so ended is recorded as interrupted under its run ID, which the station asks about
+   * when the device docks again (RUN_STATUS).
    */
   work: Map<number, { controller: AbortController; endsWithSession: boolean }>;
 }
@@ -108,7 +109,7 @@ export class DeviceSession {
     const s = this.session;
     if (!s || s.number !== number) return;
     this.session = undefined;
-    for (const w of s.work.values()) if (w.endsWithSession) w.controller.abort();
+    for (const w of s.work.values()) if (w.endsWithSession) w.controller.abort(`the link to the station was lost (${reason})`);
     s.puts.abandonAll();
     this.ctx.log(`session ${number} ended: ${reason}`);
   }
@@ -163,13 +164,16 @@ export class DeviceSession {
       case MessageType.REMOVE_FILE:
         return this.reply(s, MessageType.REMOVE_FILE_REPLY, m.id, await removeFileReply(this.ctx, this.body('REMOVE_FILE', m)));
       case MessageType.RUN:
-        return this.tracked(s, m.id, false, async (signal) =>
+        return this.tracked(s, m.id, true, async (signal) =>
           this.reply(s, MessageType.RUN_REPLY, m.id, await runReply(this.ctx, this.body('RUN', m), signal)));
+      case MessageType.RUN_STATUS:
+        return this.tracked(s, m.id, true, async (signal) =>
+          this.reply(s, MessageType.RUN_STATUS_REPLY, m.id, await runStatusReply(this.ctx, this.body('RUN_STATUS', m), signal)));
       case MessageType.GET_FILE:
         return this.tracked(s, m.id, true, (signal) =>
           sendFile(s.scope, m.id, this.body('GET_FILE', m), signal));
       case MessageType.CANCEL:
-        s.work.get(m.id)?.controller.abort();
+        s.work.get(m.id)?.controller.abort('cancelled by the station (paused or stopped)');
         return s.puts.cancel(m.id);
       case MessageType.BYE:
         this.ctx.log(`the station said goodbye: ${this.body('BYE', m).reason ?? ''}`);

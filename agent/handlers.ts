@@ -12,6 +12,8 @@ import { softwareInventory } from '../electron/engine/local/software-inventory.j
 import type { Body } from '../shared/link/bodies.js';
 import type { AgentContext } from './context.js';
 import { LinkRefusal } from './refusal.js';
+import { describeError } from '../shared/model/errors.js';
+import { processStartTime } from '../electron/engine/local/process-identity.js';
 
 /** Refuses paths into the agent's own state folder: the station must not read or change the agent's identity. */
 export function deviceFile(ctx: AgentContext, devicePath: string): string {
@@ -43,23 +45,61 @@ export async function removeFileReply(ctx: AgentContext, body: Body<'REMOVE_FILE
   return {};
 }
 
+/**
+ * RUN. With a run ID the run is recorded before its program starts, and a run ID the agent already knows is
+ * never started again: its recorded result is the answer (or, still running, the answer once it ends).
+ * The signal (CANCEL, or the end of the session: an undock) ends the program's process group; the run is
+ * then recorded as interrupted, with the signal's reason.
+ */
 export async function runReply(ctx: AgentContext, body: Body<'RUN'>, signal: AbortSignal): Promise<Body<'RUN_REPLY'>> {
+  const { runId } = body;
+  if (runId !== undefined && ctx.runs.get(runId)) return knownRun(ctx, runId, signal);
   const cwd = deviceFile(ctx, body.directory);
-  ctx.log(`running '${body.commandLine}' in ${body.directory}`);
+  ctx.log(`running '${body.commandLine}' in ${body.directory}${runId ? ` (run ${runId})` : ''}`);
   await makeProgramRunnable(body.commandLine, cwd, ctx.root);
-  const r = await runCommandLine({
-    commandLine: body.commandLine,
-    cwd,
-    root: ctx.root,
-    timeoutMs: body.timeoutMs,
-    maxOutputBytes: body.maxOutputBytes,
-    signal,
-    hostPrograms: 'any', // the device's own programs are what its command lines are for
-  });
+  if (runId !== undefined) ctx.runs.begin(runId, body.commandLine, body.directory);
+  let r;
+  try {
+    r = await runCommandLine({
+      commandLine: body.commandLine,
+      cwd,
+      root: ctx.root,
+      timeoutMs: body.timeoutMs,
+      maxOutputBytes: body.maxOutputBytes,
+      signal,
+      hostPrograms: 'any', // the device's own programs are what its command lines are for
+      ...(runId !== undefined ? { onSpawn: (pid: number) => ctx.runs.spawned(runId, pid, processStartTime(pid)) } : {}),
+    });
+  } catch (err) {
+    const why = signal.aborted ? String(signal.reason ?? 'cancelled') : `it could not start: ${describeError(err)}`;
+    if (runId !== undefined) ctx.runs.interrupted(runId, why);
+    if (signal.aborted) ctx.log(`'${body.commandLine}' ended: ${why}`);
+    throw err;
+  }
+  const reply = { exitCode: r.exitCode, signal: r.signal, output: r.output, outputTruncated: r.outputTruncated, durationMs: r.durationMs, timedOut: r.timedOut };
+  if (runId !== undefined) ctx.runs.finished(runId, reply);
   await ctx.record.commandRan({
     commandLine: body.commandLine, directory: body.directory, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut,
     durationMs: Math.round(r.durationMs), output: r.output,
   });
   ctx.log(`'${body.commandLine}' ended: exit ${r.exitCode ?? '-'}${r.signal ? ` signal ${r.signal}` : ''}${r.timedOut ? ' (timed out)' : ''}`);
-  return { exitCode: r.exitCode, signal: r.signal, output: r.output, outputTruncated: r.outputTruncated, durationMs: r.durationMs, timedOut: r.timedOut };
+  return reply;
+}
+
+/** A RUN for a run ID already known: its result, never a second start. */
+async function knownRun(ctx: AgentContext, runId: string, signal: AbortSignal): Promise<Body<'RUN_REPLY'>> {
+  await ctx.runs.settled(runId, signal);
+  const run = ctx.runs.get(runId)!;
+  if (run.state === 'finished' && run.result) return run.result;
+  throw new LinkRefusal('CANCELLED', `the run ${runId} of '${run.commandLine}' was interrupted (${run.reason ?? 'no reason recorded'}); it is not started again`);
+}
+
+/** RUN_STATUS: how a run stands; with `wait`, once it no longer runs. */
+export async function runStatusReply(ctx: AgentContext, body: Body<'RUN_STATUS'>, signal: AbortSignal): Promise<Body<'RUN_STATUS_REPLY'>> {
+  if (!ctx.runs.get(body.runId)) return { state: 'unknown' };
+  if (body.wait) await ctx.runs.settled(body.runId, signal);
+  const run = ctx.runs.get(body.runId)!;
+  if (run.state === 'finished' && run.result) return { state: 'finished', result: run.result };
+  if (run.state === 'interrupted') return { state: 'interrupted', reason: run.reason ?? 'no reason recorded' };
+  return { state: 'running' };
 }

@@ -1,6 +1,7 @@
 // Real `dockhand` processes for tests: spawned with the project's Node 22, output collected, killed (with
 // their process group) when the test ends so nothing is left behind.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { waitFor } from './tmp.js';
 
@@ -51,4 +52,19 @@ export async function startServerProcess(t: { after(fn: () => unknown): void }, 
   const proc = startDockhand(t, ['server', '--data', dataDir, '--host', '127.0.0.1', '--port', '0', ...extra]);
   const line = await waitFor('the server to print its address', () => /listening on (http:\/\/\S+)/.exec(proc.out()), 30_000);
   return { proc, url: line[1]! };
+}
+
+/** Is `pid` a running process? A zombie (ended, waiting to be reaped by a parent that may never do it) is not. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return process.platform !== 'linux';
+  }
 }

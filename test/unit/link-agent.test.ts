@@ -15,6 +15,9 @@ import { memoryCable, type MemoryCable, type MemoryCableOptions } from '../../el
 import type { Transport } from '../../electron/link/transport.js';
 import { DockhandError } from '../../shared/model/errors.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
+import { processAlive } from '../helpers/processes.js';
+import { processStartTime } from '../../electron/engine/local/process-identity.js';
+import { spawn } from 'node:child_process';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -194,26 +197,85 @@ test('an agent that stops ends the session at once (RESET), and the station says
   await assert.rejects(link.machineInventory(), (err: unknown) => err instanceof DockhandError && err.code === 'LINK');
 });
 
-test('a command keeps running when the cable is pulled, and its result is recorded on the device', async (t) => {
+test('a command is ended when the cable is pulled, recorded as interrupted under its run ID, and never started again', async (t) => {
+  // Issue 7 changed this: a command left running with no station could be started a second time by the next one.
   const { ctx, logs } = await agent(t);
   mkdirSync(path.join(ctx.root, 'w'));
-  const script = path.join(ctx.root, 'w', 'install.sh');
-  writeFileSync(script, '#!/bin/sh\nwhile [ ! -e go ]; do sleep 0.02; done\necho installed\n');
-  chmodSync(script, 0o755);
+  writeFileSync(path.join(ctx.root, 'w', 'install.sh'), '#!/bin/sh\necho run >> runs.log\necho $$ > pid\nexec sleep 600\n');
+  chmodSync(path.join(ctx.root, 'w', 'install.sh'), 0o755);
   const { link, cable } = await dock(t, ctx);
-  const running = link.runCommand('install.sh', '\\w', 60_000);
-  await waitFor('the agent to start the command', () => logs.some((l) => l.startsWith("running 'install.sh'")));
+  const running = link.runCommand('install.sh', '\\w', 60_000, { runId: 'RUN-1' });
+  const pid = Number(await waitFor('the command to start', () => existsSync(path.join(ctx.root, 'w', 'pid')) && readFileSync(path.join(ctx.root, 'w', 'pid'), 'utf8').trim()));
+  assert.ok(processAlive(pid));
   cable.unplug('the cable was pulled');
   await assert.rejects(running, (err: unknown) => err instanceof DockhandError && err.code === 'LINK');
-  writeFileSync(path.join(ctx.root, 'w', 'go'), '');
-  const file = path.join(ctx.stateDir, 'installed.json');
-  const record = await waitFor('the command to be recorded', () => {
-    if (!existsSync(file)) return undefined;
-    const state = JSON.parse(readFileSync(file, 'utf8')) as { commands: { commandLine: string; exitCode: number; outputTail: string }[] };
-    return state.commands.find((c) => c.commandLine === 'install.sh');
-  });
-  assert.equal(record.exitCode, 0);
-  assert.match(record.outputTail, /installed/);
+  await waitFor('the command to be ended', () => !processAlive(pid));
+  await waitFor('the run to be recorded as interrupted', () => ctx.runs.get('RUN-1')?.state === 'interrupted');
+  assert.match(ctx.runs.get('RUN-1')!.reason!, /the link to the station was lost/);
+  assert.ok(logs.some((l) => /'install\.sh' ended: the link to the station was lost/.test(l)));
+
+  const again = await dock(t, ctx);
+  const status = await again.link.runStatus('RUN-1', 5000);
+  assert.equal(status.state, 'interrupted');
+  await assert.rejects(again.link.runCommand('install.sh', '\\w', 60_000, { runId: 'RUN-1' }),
+    (err: unknown) => err instanceof DockhandError && err.code === 'CANCELLED' && /is not started again/.test(err.message));
+  assert.equal(readFileSync(path.join(ctx.root, 'w', 'runs.log'), 'utf8'), 'run\n', 'it ran once');
+  assert.deepEqual(await again.link.runStatus('RUN-UNKNOWN', 5000), { state: 'unknown' });
+});
+
+test('a finished run is answered from the record, by RUN_STATUS and by a repeated RUN, without running again', async (t) => {
+  const { ctx } = await agent(t);
+  mkdirSync(path.join(ctx.root, 'w'));
+  writeFileSync(path.join(ctx.root, 'w', 'once.sh'), '#!/bin/sh\necho run >> runs.log\necho installed\nexit 3\n');
+  chmodSync(path.join(ctx.root, 'w', 'once.sh'), 0o755);
+  const { link } = await dock(t, ctx);
+  const first = await link.runCommand('once.sh', '\\w', 60_000, { runId: 'RUN-2' });
+  assert.equal(first.exitCode, 3);
+  const status = await link.runStatus('RUN-2', 5000);
+  assert.equal(status.state, 'finished');
+  assert.equal(status.result?.exitCode, 3);
+  assert.match(status.result?.output ?? '', /installed/);
+  const repeated = await link.runCommand('once.sh', '\\w', 60_000, { runId: 'RUN-2' });
+  assert.equal(repeated.exitCode, 3);
+  assert.equal(readFileSync(path.join(ctx.root, 'w', 'runs.log'), 'utf8'), 'run\n', 'it ran once');
+});
+
+test('a cancel (pause, stop) ends the command\'s process group on the device', async (t) => {
+  const { ctx } = await agent(t);
+  mkdirSync(path.join(ctx.root, 'w'));
+  writeFileSync(path.join(ctx.root, 'w', 'long.sh'), '#!/bin/sh\nsleep 600 &\necho $! > child\necho $$ > pid\nwait\n');
+  chmodSync(path.join(ctx.root, 'w', 'long.sh'), 0o755);
+  const { link } = await dock(t, ctx);
+  const stop = new AbortController();
+  const running = link.runCommand('long.sh', '\\w', 60_000, { runId: 'RUN-3', signal: stop.signal });
+  const child = Number(await waitFor('the command to start its child', () => existsSync(path.join(ctx.root, 'w', 'child')) && readFileSync(path.join(ctx.root, 'w', 'child'), 'utf8').trim()));
+  const pid = Number(readFileSync(path.join(ctx.root, 'w', 'pid'), 'utf8'));
+  stop.abort();
+  await assert.rejects(running, (err: unknown) => err instanceof DockhandError && err.code === 'CANCELLED');
+  await waitFor('the program and its child to be ended', () => !processAlive(pid) && !processAlive(child));
+  await waitFor('the run to be recorded', () => ctx.runs.get('RUN-3')?.state === 'interrupted');
+  assert.match(ctx.runs.get('RUN-3')!.reason!, /cancelled by the station/);
+});
+
+test('an agent that starts again ends the command its crash left running, and records it as interrupted', async (t) => {
+  const dir = tempDir(t);
+  const stateDir = path.join(dir, 'root', '.dockhand-agent');
+  mkdirSync(stateDir, { recursive: true });
+  // What a crashed agent leaves: a program in a process group of its own, recorded as running.
+  const orphan = spawn('sleep', ['600'], { detached: true, stdio: 'ignore' });
+  t.after(() => { try { process.kill(-orphan.pid!, 'SIGKILL'); } catch { /* gone */ } });
+  const startTime = await waitFor('the orphan to start', () => processStartTime(orphan.pid!));
+  writeFileSync(path.join(stateDir, 'runs.json'), JSON.stringify([
+    { runId: 'RUN-4', commandLine: 'setup.sh', directory: '\\w', state: 'running', pid: orphan.pid, startTime, at: new Date().toISOString() },
+    { runId: 'RUN-5', commandLine: 'other.sh', directory: '\\w', state: 'running', pid: orphan.pid, startTime: 'linux:1', at: new Date().toISOString() },
+  ]));
+  const logs: string[] = [];
+  const ctx = await prepareAgent({ root: path.join(dir, 'root'), id: 'AGENT-2', log: (l) => logs.push(l) });
+  assert.equal(processAlive(orphan.pid!), false, 'the leftover program was ended before the agent served anyone');
+  assert.equal(ctx.runs.get('RUN-4')!.state, 'interrupted');
+  assert.match(ctx.runs.get('RUN-4')!.reason!, /ended when it started again/);
+  assert.ok(logs.some((l) => l.startsWith("ended 'setup.sh'")));
+  assert.equal(ctx.runs.get('RUN-5')!.state, 'interrupted', 'a record whose start time does not match is closed too');
 });
 
 test('an agent that restarted answers the old session with RESET, so the station fails at once', async (t) => {

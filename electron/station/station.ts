@@ -281,6 +281,11 @@ export class Station {
 
   /** Runs every session until `signal` aborts; sessions of devices that dock later join in. */
   async run(signal: AbortSignal): Promise<void> {
+    // Stopping stops the work in progress too: a download keeps its checkpoint, a command is ended and
+    // recorded as interrupted (never left running on its own, never run again).
+    signal.addEventListener('abort', () => {
+      for (const s of this.sessions.values()) s.stop();
+    }, { once: true });
     const loops = [...this.sessions.values()].map((s) => this.loop(s, signal));
     this.running = { signal, loops };
     while (!signal.aborted) await Promise.all(this.running.loops);

@@ -83,7 +83,8 @@ export class DockManager {
       });
       this.station.dock(link);
     } catch (err) {
-      this.opts.log(`no device answered on ${key}: ${describeError(err)}; trying again when it reappears`);
+      // A device that answered but was refused (its ID is docked elsewhere) is named as such.
+      this.opts.log(this.links.has(key) ? describeError(err) : `no device answered on ${key}: ${describeError(err)}; trying again when it reappears`);
       await transport?.close().catch(() => undefined);
       setTimeout(() => {
         if (!this.closed && this.serial?.ports().some((p) => p.path === key)) void this.openPort(key, open);

@@ -86,6 +86,8 @@ export class Station {
   private running: { signal: AbortSignal; loops: Promise<void>[] } | null = null;
   private closed = false;
   private unprotect: () => void = () => undefined;
+  /** Ports refused for claiming an ID already docked (`id NUL port`), so the refusal is logged once. */
+  private readonly refusedDocks = new Set<string>();
 
   private constructor(
     readonly opts: StationOptions & { root: string },
@@ -162,10 +164,14 @@ export class Station {
       // Two devices with one identity would share a session and its packages: the first keeps it.
       const message = `refused the device on ${link.port}: it claims the ID ${id}, which the device on ${docked.port} already uses; ` +
         'give one of them another ID (dockhand agent --id); the device already docked keeps its session';
-      this.sessions.get(id)?.log('warn', message);
+      // Into the docked device's activity once per port, however often the newcomer's port is tried again.
+      const key = `${id}\u0000${link.port}`;
+      if (!this.refusedDocks.has(key)) this.sessions.get(id)?.log('warn', message);
+      this.refusedDocks.add(key);
       void link.close(`the station refused the device: the ID ${id} is already docked on ${docked.port}`);
       throw new DockhandError('LINK', message);
     }
+    for (const key of [...this.refusedDocks]) if (key.startsWith(`${id}\u0000`)) this.refusedDocks.delete(key);
     const target = this.deviceTarget(id, link.hello.name);
     target.attach(link);
     const session = this.sessions.get(id)!;

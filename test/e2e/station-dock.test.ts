@@ -3,44 +3,18 @@
 // managed client with its own identity: the station polls as the device, pushes its packages over the link,
 // has the device run the command line, and reports on its behalf; docking is what cradled-only packages
 // wait for.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { harness, STATION_ID, type Harness } from '../helpers/station-harness.js';
-import { ptyPair, type PtyPair } from '../helpers/pty.js';
-import { startDockhand } from '../helpers/processes.js';
+import { dock, startAgent } from '../helpers/agents.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
-import { openSerialTransport } from '../../electron/link/serial.js';
-import { openDeviceLink } from '../../electron/link/link-client.js';
 import { readStatus } from '../../electron/station/status.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
-import type { Station } from '../../electron/station/station.js';
-import type { DeviceLink } from '../../electron/link/device-link.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-interface Device {
-  id: string;
-  root: string;
-  pair: PtyPair;
-}
-
-async function startAgent(t: TestContext, dir: string, id: string): Promise<Device> {
-  const root = path.join(dir, `agent-${id}`);
-  const pair = await ptyPair(t, dir, id);
-  const agent = startDockhand(t, ['agent', '--port', pair.b, '--root', root, '--id', id, '--name', `bench-${id}`]);
-  await waitFor(`agent ${id} to listen`, () => agent.out().includes('listening on'), 30_000);
-  return { id, root, pair };
-}
-
-/** What the DockManager does when a port appears: open the transport, say hello, hand the link over. */
-async function dock(station: Station, d: Device): Promise<DeviceLink> {
-  const link = await openDeviceLink(await openSerialTransport(d.pair.a, { baudRate: 115200 }), { helloTimeoutMs: 15_000 });
-  station.dock(link);
-  return link;
-}
 
 function deviceStatuses(h: Harness, deviceId: string): number[] {
   return h.log().filter((e) => e.kind === 'status' && e.deviceId === deviceId).map((e) => (e.kind === 'status' ? e.messageID : 0));

@@ -10,6 +10,7 @@ import {
 } from '../../shared/contract/station-api.js';
 import type { ClientSession } from '../engine/session.js';
 import type { Station } from './station.js';
+import { packageKey } from '../engine/confine.js';
 import { collectStatus } from './status.js';
 import { acceptPackage } from './station-commands.js';
 
@@ -141,7 +142,7 @@ export class StationService implements StationClient {
       });
     }
     const packages: CachedPackage[] = this.station.cache.entries().map((e) => ({
-      id: e.packageId, name: v.packages.find((p) => p.id === e.packageId)?.name ?? null, fileName: e.fileName,
+      id: e.packageId, name: v.packages.find((p) => packageKey(p.id) === e.packageId)?.name ?? null, fileName: e.fileName,
       size: e.expectedSize, sha256: e.sha256, complete: e.complete, users: e.users,
     }));
     const online = ![...this.station.sessions.values()].some((s) => s.target.kind === 'local' && s.isOffline());

@@ -8,6 +8,7 @@ import { CacheStore } from '../store/cache-store.js';
 import { describeDelay, describeWhen } from '../engine/schedule.js';
 import type { TaskRecord } from '../../shared/model/client.js';
 import { readConfig, type StationConfig } from './config.js';
+import { packageKey } from '../engine/confine.js';
 
 export interface TaskView {
   target: string;
@@ -80,7 +81,7 @@ export function collectStatus(targets: Array<{ kind: 'local' | 'tethered'; store
     const id = store.get('id') ?? '?';
     const packages = store.packages();
     const names = new Map(packages.map((p) => [p.id, p.name]));
-    for (const [k, v] of names) packageNames.set(k, v);
+    for (const [k, v] of names) packageNames.set(packageKey(k), v); // the cache keys packages whatever their case
     const queued = store.outbox(['queued']);
     view.targets.push({ id, kind, server: store.get('server') ?? '', root: store.get('root'), outboxQueued: queued.length });
     if (kind === 'tethered') {
@@ -117,7 +118,7 @@ export function collectStatus(targets: Array<{ kind: 'local' | 'tethered'; store
     // The partial file's length is what really arrived (written append-only): the resume point.
     const onDisk = existsSync(e.partPath) ? statSync(e.partPath).size : 0;
     view.transfers.push({
-      target: 'station cache', package: e.packageId, packageName: packageNames.get(e.packageId) ?? null, url: e.url,
+      target: 'station cache', package: e.packageId, packageName: packageNames.get(packageKey(e.packageId)) ?? null, url: e.url,
       bytesDone: onDisk, total: e.expectedSize, resumePoint: onDisk,
     });
   }

@@ -40,13 +40,17 @@ test('ending a recorded process ends its whole group; a pid now owned by another
 });
 
 test('a group whose leader exited but whose children still run is ended too', async (t) => {
-  const leader = spawn('sh', ['-c', 'sleep 600 & echo $!'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+  // The leader waits on its stdin, so its start time is read while it surely runs; closing stdin ends it.
+  const leader = spawn('sh', ['-c', 'sleep 600 & echo $!; read line'], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
   t.after(() => { try { process.kill(-leader.pid!, 'SIGKILL'); } catch { /* ended */ } });
-  const started = await waitFor('the start time', () => processStartTime(leader.pid!));
   let out = '';
   leader.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  await new Promise((r) => leader.once('exit', r));
-  const kid = Number(out.trim());
+  const kid = Number(await waitFor('the child', () => out.trim()));
+  const started = processStartTime(leader.pid!);
+  assert.ok(started);
+  const exited = new Promise((r) => leader.once('exit', r));
+  leader.stdin!.end();
+  await exited;
   assert.ok(processAlive(kid), 'the child outlived its leader');
   assert.equal(await endRecordedProcess(leader.pid!, started), 'ended');
   assert.equal(processAlive(kid), false);

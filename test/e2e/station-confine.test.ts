@@ -14,7 +14,10 @@ import { cacheFolder, deviceFolder, legacyDeviceFolderName } from '../../electro
 import * as admin from '../../server/admin.js';
 import { harness, STATION_ID } from '../helpers/station-harness.js';
 import { scriptedServer } from '../helpers/scripted-server.js';
-import { tempDir } from '../helpers/tmp.js';
+import { tempDir, waitFor } from '../helpers/tmp.js';
+import { prepareAgent, serveTransport } from '../../agent/agent.js';
+import { memoryCable } from '../../electron/link/link-memory.js';
+import { openDeviceLink } from '../../electron/link/link-client.js';
 
 const GOOD = '9A437CA5-5B17-4486-9E87-260742074A72';
 const DAY = 24 * 60 * 60 * 1000;
@@ -142,4 +145,24 @@ test('the cache frees a package the server no longer lists: its folder and index
   assert.equal(existsSync(folder), false, 'the cache folder is gone from disk');
   assert.deepEqual(station.cache.entries(), [], 'the index entry is gone');
   assert.equal(existsSync(path.join(h.root, 'Temp', 'freed.bin')), false, 'the installed file is gone');
+});
+
+test('a device whose ID cannot be used (a control character) is refused at dock; nothing is created for it', async (t) => {
+  const dir = tempDir(t);
+  const srv = await scriptedServer(t, { listed: () => [] });
+  const { s } = await openStation(t, srv.url, dir);
+  const ctx = await prepareAgent({ root: path.join(dir, 'device'), id: 'BAD\u0001ID', log: () => undefined });
+  const cable = memoryCable();
+  const stop = new AbortController();
+  const served = serveTransport(ctx, cable.b, stop.signal);
+  t.after(async () => {
+    cable.unplug('the test ended');
+    stop.abort();
+    await served;
+  });
+  const link = await openDeviceLink(cable.a);
+  assert.throws(() => s.dock(link), /^DockhandError: refused the device on memory:a: its ID 'BAD<0x01>ID' contains a control character/);
+  await waitFor('the refused link to close', () => link.closed);
+  assert.equal(s.devices.size, 0);
+  assert.equal(existsSync(path.join(dir, 'data', 'targets')) && readdirSync(path.join(dir, 'data', 'targets')).some((n) => n.startsWith('device-')), false);
 });

@@ -59,7 +59,8 @@ function adoptLegacyDeviceFolders(dataDir: string): void {
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir)) {
     const file = path.join(dir, name, 'client.sqlite');
-    if (!name.startsWith('device-') || !existsSync(file)) continue;
+    // Hashed names are today's; only other names are opened (each database is otherwise opened once).
+    if (!name.startsWith('device-') || /^device-[0-9a-f]{32}$/.test(name) || !existsSync(file)) continue;
     const store = new ClientStore(file);
     const id = store.get('id');
     store.close();

@@ -1,14 +1,18 @@
 // The web console: the built renderer and the station API over a WebSocket (`/api`), so a headless bench
-// station can be watched from a browser. On 127.0.0.1 by default; bound to any other address it requires a
-// token (`?token=…` on the page and the socket). Every socket must come from the console's own origin — a
-// web page elsewhere in the technician's browser cannot drive the station — and every request is validated
-// against the contract's schemas.
+// station can be watched from a browser. On 127.0.0.1 by default, where it answers only to its loopback
+// names and port (see console-access.ts); bound to any other address it requires a token (`?token=…` on
+// the page and the socket). Every socket must come from the console's own origin, every request is
+// validated against the contract's schemas, and connections are bounded: a page elsewhere in the
+// technician's browser can neither drive the station nor take it down.
 import http from 'node:http';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, realpathSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { WsRequestSchema, type StationClient, type WsMessage } from '../../shared/contract/station-api.js';
+import { randomBytes } from 'node:crypto';
+import { WebSocketServer } from 'ws';
+import type { StationClient } from '../../shared/contract/station-api.js';
+import { isLoopbackAddress, refuseHost, refuseOrigin, resolveStatic, sameToken, tokenOf, type AccessPolicy } from './console-access.js';
+import { DEFAULT_SOCKET_LIMITS, serveSocket, type SocketLimits } from './console-socket.js';
 
 export interface WebConsoleOptions {
   host?: string;
@@ -17,6 +21,11 @@ export interface WebConsoleOptions {
   token?: string;
   staticDir: string;
   maxMessageBytes?: number;
+  /** Open sockets at once; a further one is refused with 503. */
+  maxSockets?: number;
+  socketLimits?: Partial<SocketLimits>;
+  /** Where the console reports dropped connections and failed requests; stderr unless set. */
+  log?: (line: string) => void;
 }
 
 export interface WebConsole {
@@ -34,65 +43,66 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.json': 'application/json', '.woff2': 'font/woff2',
 };
 
-const isLoopback = (host: string) => host === '127.0.0.1' || host === '::1' || host === 'localhost' || host.startsWith('127.');
+const HEADERS = {
+  'Content-Security-Policy': CONSOLE_CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-cache',
+};
 
-function sameToken(given: string | null, token: string | null): boolean {
-  if (token === null) return true;
-  if (!given) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+/** Pages and sockets together: enough for a few browser tabs, far below what would hurt the station. */
+const MAX_SOCKETS = 16;
+const MAX_HTTP_CONNECTIONS = 64;
+
+function refuseUpgrade(socket: Duplex, status: string, reason: string): void {
+  const body = `${reason}\n`;
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
 export async function startWebConsole(service: StationClient, opts: WebConsoleOptions): Promise<WebConsole> {
   const host = opts.host ?? '127.0.0.1';
-  const token = opts.token ?? (isLoopback(host) ? null : randomBytes(18).toString('base64url'));
-  const root = path.resolve(opts.staticDir);
-  if (!existsSync(path.join(root, 'index.html'))) {
-    throw new Error(`the UI is not built (${root}/index.html is missing); run npm run build:renderer`);
+  const token = opts.token ?? (isLoopbackAddress(host) ? null : randomBytes(18).toString('base64url'));
+  if (!existsSync(path.join(opts.staticDir, 'index.html'))) {
+    throw new Error(`the UI is not built (${path.resolve(opts.staticDir)}/index.html is missing); run npm run build:renderer`);
   }
+  const root = realpathSync(opts.staticDir);
+  const log = opts.log ?? ((line: string) => { process.stderr.write(`${line}\n`); });
+  const limits: SocketLimits = { ...DEFAULT_SOCKET_LIMITS, ...opts.socketLimits };
+  const maxSockets = opts.maxSockets ?? MAX_SOCKETS;
+  // the port is known once listening; the checks read it from here
+  const policy: AccessPolicy = { port: 0, token };
 
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://console');
-    const headers = {
-      'Content-Security-Policy': CONSOLE_CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer',
-      'Cache-Control': 'no-cache',
-    };
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, headers).end();
-      return;
+  const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+    const text = (status: number, body: string) => res.writeHead(status, { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8' }).end(`${body}\n`);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, 'the console serves GET and HEAD only');
+    const wrongHost = refuseHost(policy, req.headers.host);
+    if (wrongHost) return text(403, wrongHost);
+    const target = req.url ?? '/';
+    const found = resolveStatic(root, target);
+    if ('status' in found) return text(found.status, found.reason);
+    if (found.needsToken && !sameToken(tokenOf(target), token)) {
+      return text(401, 'this station console needs its token: open the URL the station printed');
     }
-    if (!sameToken(url.searchParams.get('token'), token) && (url.pathname === '/' || url.pathname.endsWith('.html'))) {
-      res.writeHead(401, { ...headers, 'Content-Type': 'text/plain' }).end('this station console needs its token: open the URL the station printed\n');
-      return;
-    }
-    let rel: string;
-    try {
-      rel = decodeURIComponent(url.pathname);
-    } catch {
-      res.writeHead(400, headers).end();
-      return;
-    }
-    const file = path.resolve(root, `.${rel === '/' ? '/index.html' : rel}`);
-    if (!file.startsWith(root + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404, { ...headers, 'Content-Type': 'text/plain' }).end('not found\n');
-      return;
-    }
-    res.writeHead(200, { ...headers, 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    res.writeHead(200, { ...HEADERS, 'Content-Type': TYPES[path.extname(found.file).toLowerCase()] ?? 'application/octet-stream' });
     if (req.method === 'HEAD') res.end();
-    else createReadStream(file).pipe(res);
+    else createReadStream(found.file).on('error', () => res.destroy()).pipe(res);
   });
+  server.maxConnections = MAX_HTTP_CONNECTIONS;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes ?? 64 * 1024 });
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://console');
-    const origin = req.headers.origin;
-    const expected = `http://${req.headers.host}`;
-    if (url.pathname !== '/api' || !sameToken(url.searchParams.get('token'), token) || (origin !== undefined && origin !== expected)) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
-      return;
+    // until ws owns the socket nobody listens for its errors, and a reset would end the process
+    socket.on('error', () => socket.destroy());
+    const target = req.url ?? '/';
+    const hostHeader = req.headers.host;
+    const refused = refuseHost(policy, hostHeader) ??
+      (target.split('?', 1)[0] !== '/api' ? 'the console API is at /api' : undefined) ??
+      (sameToken(tokenOf(target), token) ? undefined : 'this station console needs its token') ??
+      refuseOrigin(policy, req.headers.origin, hostHeader ?? '');
+    if (refused) return refuseUpgrade(socket, '403 Forbidden', refused);
+    if (wss.clients.size >= maxSockets) {
+      return refuseUpgrade(socket, '503 Service Unavailable', `the console already has ${wss.clients.size} open connections; close a tab`);
     }
-    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, service));
+    wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, service, limits, log));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -100,10 +110,10 @@ export async function startWebConsole(service: StationClient, opts: WebConsoleOp
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  policy.port = typeof address === 'object' && address ? address.port : 0;
   const shown = host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${shown}:${port}/${token ? `?token=${token}` : ''}`,
+    url: `http://${shown}:${policy.port}/${token ? `?token=${token}` : ''}`,
     token,
     close: async () => {
       for (const client of wss.clients) client.terminate();
@@ -112,36 +122,4 @@ export async function startWebConsole(service: StationClient, opts: WebConsoleOp
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
-}
-
-function serve(ws: WebSocket, service: StationClient): void {
-  const send = (m: WsMessage) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
-  };
-  const unsubscribe = service.subscribe((change) => send({ op: 'change', change }));
-  ws.on('close', unsubscribe);
-  ws.on('message', async (data) => {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(String(data));
-    } catch {
-      send({ op: 'error', id: null, message: 'a message was not JSON' });
-      return;
-    }
-    const parsed = WsRequestSchema.safeParse(raw);
-    if (!parsed.success) {
-      // Echo the request's id when it has one, so the caller's promise settles with the refusal.
-      const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : null;
-      const issue = parsed.error.issues[0];
-      send({ op: 'error', id, message: `a request was refused: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}` });
-      return;
-    }
-    const req = parsed.data;
-    try {
-      if (req.op === 'getSnapshot') send({ op: 'snapshot', id: req.id, snapshot: await service.getSnapshot() });
-      else send({ op: 'result', id: req.id, result: await service.execute(req.command) });
-    } catch (err) {
-      send({ op: 'error', id: req.id, message: err instanceof Error ? err.message : String(err) });
-    }
-  });
 }

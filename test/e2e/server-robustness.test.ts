@@ -4,12 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { buildInstructionsRequest, buildPollResponse } from '../../shared/protocol/index.js';
 import { httpRequest, runDockhand, spawnServerProcess } from '../../server/process-harness.js';
 import type { LogEntry } from '../../server/received-log.js';
 import { tempDir } from '../helpers/tmp.js';
+import { rawExchange } from '../helpers/raw-http.js';
 
 const ENDPOINT = '/devicemgmt/server.aspx';
 const POLL = '<DevicePoll><ManagementSystem><Name>n</Name><Version>1</Version></ManagementSystem><Identification><ID>D1</ID>' +
@@ -22,19 +22,6 @@ function filesUnder(dir: string): string[] {
     .filter((p) => statSync(path.join(dir, p)).isFile())
     .map((p) => p.split(path.sep).join('/'))
     .sort();
-}
-
-/** Write raw bytes to the server and collect whatever comes back until it closes the connection. */
-function rawExchange(port: number, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(request, 'latin1'));
-    let reply = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (d: string) => { reply += d; });
-    socket.on('close', () => resolve(reply));
-    socket.on('error', reject);
-    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer within 10 s')));
-  });
 }
 
 test('malformed and oversize bodies get 400 and 413 and the server keeps serving', async (t) => {

@@ -1,6 +1,6 @@
 // Package catalog and assignments: the rows behind ApplicablePackages, Instructions and the
 // package downloads. Every read goes to the database so admin changes apply at the next request.
-import type { Db } from './db.js';
+import { prepared, type Db } from './db.js';
 import type { RecurrenceBehavior } from '../shared/protocol/types.js';
 
 export interface CatalogPackage {
@@ -68,7 +68,7 @@ export function etagOf(p: Pick<CatalogPackage, 'sha256'>): string {
 }
 
 export function getPackage(db: Db, id: string): CatalogPackage | undefined {
-  const row = db.prepare('SELECT * FROM packages WHERE id = ?').get(id) as PackageRow | undefined;
+  const row = prepared(db, 'SELECT * FROM packages WHERE id = ?').get(id) as PackageRow | undefined;
   return row && fromRow(row);
 }
 
@@ -101,6 +101,11 @@ export function savePackage(db: Db, p: CatalogPackage): void {
     command_line: p.commandLine ?? null, short_description: p.shortDescription ?? null,
     long_description: p.longDescription ?? null, source_files: p.sourceFiles ? 1 : 0, added_at: p.addedAt,
   });
+}
+
+/** Records the stamp of a file whose content was checked; a no-op when the row changed meanwhile. */
+export function restamp(db: Db, id: string, from: string, to: string): void {
+  prepared(db, 'UPDATE packages SET file_stamp = ? WHERE id = ? AND file_stamp = ?').run(to, id, from);
 }
 
 export function deletePackage(db: Db, id: string): boolean {

@@ -3,7 +3,7 @@
 // (set by openDatabase) lets them take turns, and the server re-reads rows on every request so an
 // admin change shows up at the next poll.
 import path from 'node:path';
-import { openDatabase, type Db, type Migration } from '../electron/store/sqlite.js';
+import { openDatabase, type Db, type Migration, type Statement } from '../electron/store/sqlite.js';
 
 export type { Db };
 
@@ -21,7 +21,8 @@ const migrations: Migration[] = [
           file_name TEXT NOT NULL,
           size INTEGER NOT NULL,
           sha256 TEXT NOT NULL,
-          -- identity of the stored file (inode:size:mtime); a download that finds another file on
+          -- identity of the stored file (size:mtime; inode:size:mtime before, re-stamped at the first
+          -- download after a content check); a download that finds another file on
           -- disk than this row describes is mid-replacement and must not be served under this ETag
           file_stamp TEXT NOT NULL,
           required INTEGER NOT NULL,
@@ -64,9 +65,40 @@ const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: 'status de-duplication key; the devices seen and the client each one runs',
+    up: (db) => {
+      db.exec(`
+        -- a status message's identity (see received-log.ts): a second delivery of the same message,
+        -- after a client crash between our write and our answer, finds it taken
+        ALTER TABLE received ADD COLUMN dedup_key TEXT;
+        CREATE UNIQUE INDEX IF NOT EXISTS received_once ON received(dedup_key) WHERE dedup_key IS NOT NULL;
+        -- one row per device, updated at every poll: which management system it says it is (Dockhand
+        -- extensions go only to Dockhand clients) and when it last polled
+        CREATE TABLE IF NOT EXISTS devices (
+          device_id TEXT PRIMARY KEY,
+          management_system TEXT NOT NULL,
+          management_version TEXT NOT NULL,
+          last_poll_at TEXT NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 export const DATABASE_FILE = 'server.sqlite';
+
+const statements = new WeakMap<Db, Map<string, Statement>>();
+
+/** `db.prepare(sql)`, compiled once per connection: the request path runs the same few statements. */
+export function prepared(db: Db, sql: string): Statement {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map()));
+  let stmt = cache.get(sql);
+  if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
+  return stmt;
+}
 
 export function openServerDb(dataDir: string): Db {
   return openDatabase(path.join(dataDir, DATABASE_FILE), migrations, { busyTimeoutMs: 10_000 });

@@ -1,11 +1,12 @@
 // Package downloads: GET/HEAD of DIR/packages/<ID>/<file> with a strong ETag and single byte ranges,
 // which is what checkpoint restart needs (spec §14, A3): `Range: bytes=N-` resumes, `If-Range` with a
 // stale ETag gets the whole new file. Files are streamed from an open descriptor, never buffered.
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { open, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Db } from './db.js';
-import { etagOf, getPackage } from './catalog.js';
+import { etagOf, getPackage, restamp, type CatalogPackage } from './catalog.js';
 import { packageFilePath, stampOf } from './package-store.js';
 import { sendText } from './http-io.js';
 
@@ -49,6 +50,42 @@ function ifNoneMatchHolds(header: string | undefined, etag: string): boolean {
   return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
+// One content check per file and stamp, however many downloads ask at once.
+const checking = new Map<string, Promise<boolean>>();
+
+/**
+ * The file on disk has another stamp than the row: the data folder was copied or restored (new times),
+ * or an admin is replacing the package this very moment. The bytes decide: when they hash to the row's
+ * SHA-256 they are the package, and the row takes the new stamp (unless an admin changed it meanwhile),
+ * so only the first download after a restore pays for the read.
+ */
+async function sameContent(db: Db, pkg: CatalogPackage, handle: FileHandle, stamp: string): Promise<boolean> {
+  const key = `${pkg.id}\0${pkg.sha256}\0${stamp}`;
+  let check = checking.get(key);
+  if (!check) {
+    check = (async () => {
+      const { size } = await handle.stat();
+      if (size !== pkg.size || (await sha256Of(handle, size)) !== pkg.sha256) return false;
+      restamp(db, pkg.id, pkg.fileStamp, stamp);
+      return true;
+    })().finally(() => checking.delete(key));
+    checking.set(key, check);
+  }
+  return check;
+}
+
+async function sha256Of(handle: FileHandle, size: number): Promise<string> {
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  for (let at = 0; at < size;) {
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+    at += bytesRead;
+  }
+  return hash.digest('hex');
+}
+
 export async function servePackageFile(req: IncomingMessage, res: ServerResponse, db: Db, dataDir: string,
   id: string, fileName: string): Promise<void> {
   const pkg = getPackage(db, id);
@@ -66,9 +103,11 @@ export async function servePackageFile(req: IncomingMessage, res: ServerResponse
   let streaming = false;
   try {
     const st = await handle.stat({ bigint: true });
-    if (stampOf(st) !== pkg.fileStamp) {
-      // an admin is replacing the package right now: these bytes are not the ones the ETag names
-      sendText(res, 503, 'the package file is being replaced; try again', { 'Retry-After': '1' });
+    if (stampOf(st) !== pkg.fileStamp && !(await sameContent(db, pkg, handle, stampOf(st)))) {
+      // an admin is replacing the package right now (or changed the file behind the catalog's back):
+      // these bytes are not the ones the ETag names
+      sendText(res, 503, 'the package file on disk is not the one the catalog describes (being replaced, or changed ' +
+        "outside 'dockhand server package add'); try again", { 'Retry-After': '1' });
       return;
     }
     const size = Number(st.size);

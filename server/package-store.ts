@@ -1,6 +1,6 @@
 // Package bytes on disk: DIR/packages/<ID>/<file name>. A new file is copied into a staging folder on
 // the same disk, hashed on the way, then renamed into place, so a download in progress never sees a
-// half-written file; the catalog row records which file (inode, size, mtime) its ETag describes.
+// half-written file; the catalog row records which file (size, mtime) its ETag describes.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
@@ -78,8 +78,13 @@ export async function fileStampOf(file: string): Promise<string> {
   return stampOf(s);
 }
 
-export function stampOf(s: { ino: bigint; size: bigint; mtimeNs: bigint }): string {
-  return `${s.ino}:${s.size}:${s.mtimeNs}`;
+/**
+ * Size and modification time, to the nanosecond. Not the inode: a data folder copied or restored from a
+ * backup has new inodes but the same files. A copy that also changed the times is caught by the content
+ * check when a download finds another stamp (package-files.ts), which then records the new one.
+ */
+export function stampOf(s: { size: bigint; mtimeNs: bigint }): string {
+  return `${s.size}:${s.mtimeNs}`;
 }
 
 /** Move a staged file into the package folder (replacing a file of the same name); returns its stamp. */

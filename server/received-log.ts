@@ -1,6 +1,8 @@
 // Everything devices sent us, one row per item in arrival order, so `server log` can replay it
-// chronologically: polls, status messages, inventories and collected files.
-import type { Db } from './db.js';
+// chronologically: polls, status messages, inventories and collected files. A status message delivered
+// twice is recorded once (see statusKey).
+import { createHash } from 'node:crypto';
+import { prepared, type Db } from './db.js';
 import type { FileReport, Identification, Inventory, StatusParameter } from '../shared/protocol/types.js';
 
 export interface PollEntry {
@@ -47,11 +49,28 @@ export type ReceivedItem = PollEntry | StatusEntry | SoftwareInventoryEntry | Ma
 
 export type LogEntry = ReceivedItem & { seq: number; deviceId: string; receivedAt: string };
 
-export function appendReceived(db: Db, deviceId: string, receivedAt: string, items: ReceivedItem[]): void {
-  const stmt = db.prepare('INSERT INTO received (kind, device_id, received_at, data) VALUES (?, ?, ?, ?)');
-  db.transaction(() => {
-    for (const item of items) stmt.run(item.kind, deviceId, receivedAt, JSON.stringify(item));
-  })();
+/**
+ * What makes two status messages the same message: the device, and everything the device put in it
+ * (package, code, its timestamp, the parameters in order). A client that crashed between our write and our
+ * answer sends the very same document again (its outbox keeps the body), so the second copy has this key.
+ * Two real events would differ at least in code or timestamp; only two identical messages of one package in
+ * the same second collapse into one, and they say nothing the first did not.
+ */
+export function statusKey(deviceId: string, m: Pick<StatusEntry, 'packageID' | 'messageID' | 'timestamp' | 'parameters'>): string {
+  const canonical = JSON.stringify([deviceId, m.packageID, m.messageID, m.timestamp, m.parameters.map((p) => [p.name, p.value])]);
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+/**
+ * Records the items in one transaction. Returns, per item, whether it was new: a status message whose key
+ * is already recorded is not stored again.
+ */
+export function appendReceived(db: Db, deviceId: string, receivedAt: string, items: ReceivedItem[]): boolean[] {
+  const stmt = prepared(db, 'INSERT OR IGNORE INTO received (kind, device_id, received_at, data, dedup_key) VALUES (?, ?, ?, ?, ?)');
+  return db.transaction(() => items.map((item) => {
+    const key = item.kind === 'status' ? statusKey(deviceId, item) : null;
+    return stmt.run(item.kind, deviceId, receivedAt, JSON.stringify(item), key).changes > 0;
+  }))();
 }
 
 export function readReceived(db: Db, deviceId?: string): LogEntry[] {

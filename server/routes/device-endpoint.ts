@@ -11,21 +11,25 @@ import type { DmDocument } from '../../shared/protocol/types.js';
 import type { DeviceHeaders } from '../../shared/protocol/headers.js';
 import type { ServerContext } from '../context.js';
 import { BadRequestError, readBody } from '../http-io.js';
+import { hasControlChars } from '../input-error.js';
 import { handlePoll } from './poll.js';
 import { handleInstructionsRequest } from './instructions.js';
 import { handleLocationRequest } from './location.js';
 import { handleStatus } from './status.js';
 import { handleFileCollection, handleMachineInventory, handleSoftwareInventory } from './reports.js';
 
-/** Devices that send no X-Device-UUID still get their messages recorded, under this name. */
-export const UNKNOWN_DEVICE = '(unknown device)';
-
 // TextDecoder drops a UTF-8 byte order mark, which some clients put before `<?xml`.
 const decoder = new TextDecoder('utf-8');
 
 export async function handleDevicePost(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const headers = readDeviceHeaders(req.headers);
-  const deviceId = headers.uuid || UNKNOWN_DEVICE;
+  // every device message carries its device's ID (spec §2.3); without it nothing can be recorded against
+  // a device, assigned or answered with that device's settings
+  const deviceId = headers.uuid;
+  if (!deviceId) throw new BadRequestError('the request has no X-Device-UUID header: every device message must name its device (spec §2.3)');
+  if (deviceId.length > 256 || hasControlChars(deviceId)) {
+    throw new BadRequestError('the X-Device-UUID header is longer than 256 characters or holds control characters');
+  }
   const isReport = headers.action === 'Report' || (headers.action === undefined && headers.reportType !== undefined);
 
   if (isReport && headers.reportType === 'FileCollection') {
@@ -42,8 +46,8 @@ export async function handleDevicePost(ctx: ServerContext, req: IncomingMessage,
   const xml = decoder.decode(await readBody(req, maxBytes));
   const opts = { maxBytes };
   switch (headers.action) {
-    case 'Poll': return handlePoll(ctx, res, headers, parsePollRequest(xml, opts));
-    case 'InstructionRequest': return handleInstructionsRequest(ctx, res, parseInstructionsRequest(xml, opts));
+    case 'Poll': return handlePoll(ctx, res, deviceId, headers, parsePollRequest(xml, opts));
+    case 'InstructionRequest': return handleInstructionsRequest(ctx, res, deviceId, parseInstructionsRequest(xml, opts));
     case 'LocationRequest': return handleLocationRequest(ctx, req, res, parsePackageLocationRequest(xml, opts));
     case 'Status': return handleStatus(ctx, res, deviceId, parseStatus(xml, opts));
     case 'Report':
@@ -58,8 +62,8 @@ export async function handleDevicePost(ctx: ServerContext, req: IncomingMessage,
 function dispatchByRoot(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, headers: Partial<DeviceHeaders>,
   deviceId: string, doc: DmDocument): void {
   switch (doc.kind) {
-    case 'DevicePoll': return handlePoll(ctx, res, headers, doc.value);
-    case 'InstructionsRequest': return handleInstructionsRequest(ctx, res, doc.value);
+    case 'DevicePoll': return handlePoll(ctx, res, deviceId, headers, doc.value);
+    case 'InstructionsRequest': return handleInstructionsRequest(ctx, res, deviceId, doc.value);
     case 'PackageLocationRequest': return handleLocationRequest(ctx, req, res, doc.value);
     case 'Status': return handleStatus(ctx, res, deviceId, doc.value);
     case 'FileReport': return handleSoftwareInventory(ctx, res, deviceId, doc.value);

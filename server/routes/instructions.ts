@@ -1,5 +1,5 @@
-// Instruction Request → Instructions (spec §6–§7), with Dockhand's SHA256 extension so a Dockhand
-// client can verify the download; a stock client skips the namespaced element.
+// Instruction Request → Instructions (spec §6–§7), with Dockhand's SHA256 extension for Dockhand clients
+// so they can verify the download. Stock clients never see it: their parser is limited (spec §2.2).
 import type { ServerResponse } from 'node:http';
 import { buildInstructions, parseDmTime } from '../../shared/protocol/index.js';
 import type { InstructionsRequest, PackageInstructions } from '../../shared/protocol/types.js';
@@ -7,6 +7,7 @@ import type { ServerContext } from '../context.js';
 import { getPackage, type CatalogPackage } from '../catalog.js';
 import { sendText, sendXml } from '../http-io.js';
 import { printable } from '../input-error.js';
+import { speaksDockhand } from '../devices.js';
 
 export function toPackageInstructions(p: CatalogPackage): PackageInstructions {
   const out: PackageInstructions = {
@@ -32,11 +33,17 @@ export function findPackage(ctx: ServerContext, id: string): CatalogPackage | un
   return getPackage(ctx.db, id) ?? getPackage(ctx.db, id.trim().toUpperCase());
 }
 
-export function handleInstructionsRequest(ctx: ServerContext, res: ServerResponse, request: InstructionsRequest): void {
+/**
+ * The SHA-256 extension goes only to a device whose last poll named Dockhand as its client; a stock client
+ * (or one not seen polling yet) gets the documented document and nothing else.
+ */
+export function handleInstructionsRequest(ctx: ServerContext, res: ServerResponse, deviceId: string, request: InstructionsRequest): void {
   const pkg = findPackage(ctx, request.PackageID);
   if (!pkg) {
     sendText(res, 404, `unknown package ${printable(request.PackageID)}`);
     return;
   }
-  sendXml(res, buildInstructions({ Packages: [toPackageInstructions(pkg)] }));
+  const instructions = toPackageInstructions(pkg);
+  if (!speaksDockhand(ctx.db, deviceId)) delete instructions.SHA256;
+  sendXml(res, buildInstructions({ Packages: [instructions] }));
 }

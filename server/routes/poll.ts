@@ -1,5 +1,6 @@
 // Poll (spec §4–§5): answer with every package assigned to this device or to '*' and the settings, and
 // hand back X-Device-Timestamp, the time of this poll, which the device echoes next time (spec A15).
+// The poll also refreshes the device's row: which client it runs decides what later answers may carry.
 import type { ServerResponse } from 'node:http';
 import { buildPollResponse, formatDmTimestamp, HEADER } from '../../shared/protocol/index.js';
 import type { DevicePoll } from '../../shared/protocol/types.js';
@@ -8,12 +9,14 @@ import type { ServerContext } from '../context.js';
 import { applicablePackageIds } from '../catalog.js';
 import { effectiveSettings, toPollResponseSettings } from '../settings.js';
 import { appendReceived } from '../received-log.js';
+import { recordPoll } from '../devices.js';
 import { sendXml } from '../http-io.js';
 
-export function handlePoll(ctx: ServerContext, res: ServerResponse, headers: Partial<DeviceHeaders>, poll: DevicePoll): void {
+/** `uuid` is the X-Device-UUID header, which every later message of this device carries too. */
+export function handlePoll(ctx: ServerContext, res: ServerResponse, uuid: string, headers: Partial<DeviceHeaders>, poll: DevicePoll): void {
   const deviceId = poll.Identification.ID;
   // Identification/ID and X-Device-UUID are the same value on real clients; honour assignments to either.
-  const ids = headers.uuid && headers.uuid !== deviceId ? [deviceId, headers.uuid] : [deviceId];
+  const ids = uuid !== deviceId ? [deviceId, uuid] : [deviceId];
   const now = ctx.now();
   const serverTimestamp = formatDmTimestamp(now, true);
   const applicable = applicablePackageIds(ctx.db, ids);
@@ -21,15 +24,18 @@ export function handlePoll(ctx: ServerContext, res: ServerResponse, headers: Par
     Settings: toPollResponseSettings(effectiveSettings(ctx.db, deviceId)),
     ApplicablePackages: applicable,
   });
-  appendReceived(ctx.db, deviceId, now.toISOString(), [{
-    kind: 'poll',
-    deviceName: poll.Identification.DeviceName,
-    identification: poll.Identification,
-    managementSystem: poll.ManagementSystem,
-    deviceTimestamp: headers.timestamp ?? '',
-    serverTimestamp,
-    ...(headers.clientVersion !== undefined ? { clientVersion: headers.clientVersion } : {}),
-    applicablePackages: applicable,
-  }]);
+  ctx.db.transaction(() => {
+    recordPoll(ctx.db, uuid, poll.ManagementSystem, now.toISOString());
+    appendReceived(ctx.db, deviceId, now.toISOString(), [{
+      kind: 'poll',
+      deviceName: poll.Identification.DeviceName,
+      identification: poll.Identification,
+      managementSystem: poll.ManagementSystem,
+      deviceTimestamp: headers.timestamp ?? '',
+      serverTimestamp,
+      ...(headers.clientVersion !== undefined ? { clientVersion: headers.clientVersion } : {}),
+      applicablePackages: applicable,
+    }]);
+  })();
   sendXml(res, xml, { [HEADER.Timestamp]: serverTimestamp });
 }

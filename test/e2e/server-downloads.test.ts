@@ -1,9 +1,11 @@
-// Package downloads from the real server process: full GET, single ranges, If-Range, 416, HEAD, and a
-// package replaced while the server runs getting a new ETag (so a resume from old bytes restarts).
+// Package downloads from the real server process: full GET, single ranges, If-Range, 416, HEAD, a
+// package replaced while the server runs getting a new ETag (so a resume from old bytes restarts), and a
+// data folder copied or restored serving its packages as before.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { httpRequest, runDockhand, spawnServerProcess } from '../../server/process-harness.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -103,4 +105,42 @@ test('re-adding a package with the same ID replaces its bytes and its ETag while
   await add(data, path.join(dir, 'renamed.cab'), third, id);
   assert.equal((await httpRequest(url)).status, 404);
   assert.ok((await httpRequest(`${server.url}/packages/${id}/renamed.cab`)).body.equals(third));
+});
+
+test('a data folder copied with cp -a or a plain cp serves its packages; bytes that differ from the catalog are refused', async (t) => {
+  const dir = tempDir(t);
+  const data = path.join(dir, 'data');
+  const bytes = randomBytes(300_000);
+  const id = await add(data, path.join(dir, 'pkg.cab'), bytes);
+  const etag = `"${createHash('sha256').update(bytes).digest('hex')}"`;
+  // the real tools, as an administrator moving or restoring a server would use them
+  execFileSync('cp', ['-a', data, path.join(dir, 'archive')]); // keeps times, new inodes
+  execFileSync('cp', ['-r', data, path.join(dir, 'plain')]); // new inodes and new times
+  execFileSync('cp', ['-r', data, path.join(dir, 'tampered')]);
+  const tamperedBytes = Buffer.from(bytes);
+  tamperedBytes[1000] = (tamperedBytes[1000] ?? 0) ^ 0xff;
+  writeFileSync(path.join(dir, 'tampered', 'packages', id, 'pkg.cab'), tamperedBytes);
+
+  for (const copy of ['archive', 'plain']) {
+    const folder = path.join(dir, copy);
+    const server = await spawnServerProcess(folder);
+    t.after(() => server.stop());
+    const url = `${server.url}/packages/${id}/pkg.cab`;
+    const whole = await httpRequest(url);
+    assert.equal(whole.status, 200, `${copy}: ${whole.text.slice(0, 200)}`);
+    assert.equal(whole.headers.etag, etag);
+    assert.ok(whole.body.equals(bytes), copy);
+    const resumed = await httpRequest(url, { headers: { Range: 'bytes=1000-', 'If-Range': etag } });
+    assert.equal(resumed.status, 206, copy);
+    assert.ok(resumed.body.equals(bytes.subarray(1000)), copy);
+    // the content was checked once; the row now names the file as it is in this folder
+    const listed = JSON.parse((await runDockhand(['server', 'package', 'list', '--data', folder, '--json'])).stdout) as { fileStamp: string }[];
+    const st = statSync(path.join(folder, 'packages', id, 'pkg.cab'), { bigint: true });
+    assert.equal(listed[0]?.fileStamp, `${st.size}:${st.mtimeNs}`, copy);
+  }
+
+  const server = await spawnServerProcess(path.join(dir, 'tampered'));
+  t.after(() => server.stop());
+  const refused = await httpRequest(`${server.url}/packages/${id}/pkg.cab`);
+  assert.equal(refused.status, 503, 'bytes that are not the package are never served under its ETag');
 });

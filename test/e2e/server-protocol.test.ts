@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   buildFileReport, buildInstructionsRequest, buildInventory, buildPackageLocationRequest, buildPollRequest, buildStatus,
@@ -102,7 +102,7 @@ test('a poll lists the packages assigned to the device or to *, with settings, w
   assert.equal(rb.Settings.MachineInventorySettings?.Enabled, false);
 
   // no X-Device-Action at all: the root element routes it
-  const c = await httpRequest(server.url + ENDPOINT, { method: 'POST', body: barePoll('DEV-C', 'Till C') });
+  const c = await httpRequest(server.url + ENDPOINT, { method: 'POST', headers: { 'X-Device-UUID': 'DEV-C' }, body: barePoll('DEV-C', 'Till C') });
   assert.equal(c.status, 200, c.text);
   assert.deepEqual(parsePollResponse(c.text).ApplicablePackages, [forAll]);
 
@@ -133,6 +133,7 @@ test('instruction and location requests describe the package; URLs follow Host o
     method: 'POST', headers: { 'X-Device-Action': 'InstructionRequest', 'X-Device-UUID': 'DEV-1' },
     body: buildInstructionsRequest({ PackageID: id }),
   });
+  assert.doesNotMatch(ins.text, /dh:|urn:dockhand/, 'a device never seen polling gets the documented document only');
   assert.equal(ins.status, 200, ins.text);
   const p = parseInstructions(ins.text, id).Packages[0];
   assert.ok(p);
@@ -148,10 +149,10 @@ test('instruction and location requests describe the package; URLs follow Host o
   assert.equal(p.LongDescription, 'long text');
   assert.equal(p.PackageSize, bytes.length);
   assert.equal(p.SourceFiles, true);
-  assert.equal(p.SHA256, createHash('sha256').update(bytes).digest('hex'));
+  assert.equal(p.SHA256, undefined);
 
   const unknown = await httpRequest(server.url + ENDPOINT, {
-    method: 'POST', headers: { 'X-Device-Action': 'InstructionRequest' },
+    method: 'POST', headers: { 'X-Device-Action': 'InstructionRequest', 'X-Device-UUID': 'DEV-1' },
     body: buildInstructionsRequest({ PackageID: '00000000-0000-0000-0000-000000000000' }),
   });
   assert.equal(unknown.status, 404);
@@ -159,7 +160,7 @@ test('instruction and location requests describe the package; URLs follow Host o
 
   const locBody = buildPackageLocationRequest({ PackageID: id, ClientLocation: { IPAddresses: [{ address: '10.0.0.5', subnet: '10.0.0.0' }] } });
   const loc = await httpRequest(server.url + ENDPOINT, {
-    method: 'POST', headers: { 'X-Device-Action': 'LocationRequest', Host: 'dm.example.test:8080' }, body: locBody,
+    method: 'POST', headers: { 'X-Device-Action': 'LocationRequest', 'X-Device-UUID': 'DEV-1', Host: 'dm.example.test:8080' }, body: locBody,
   });
   assert.equal(loc.status, 200, loc.text);
   const location = parsePackageLocation(loc.text);
@@ -170,7 +171,7 @@ test('instruction and location requests describe the package; URLs follow Host o
 
   // the URL from the real Host header downloads the bytes
   const real = parsePackageLocation((await httpRequest(server.url + ENDPOINT, {
-    method: 'POST', headers: { 'x-device-action': 'LocationRequest' }, body: locBody,
+    method: 'POST', headers: { 'x-device-action': 'LocationRequest', 'x-device-uuid': 'DEV-1' }, body: locBody,
   })).text).Locations[0]?.URL;
   assert.equal(real, `${server.url}/packages/${id}/setup%20tool.cab`);
   const got = await httpRequest(real);
@@ -178,13 +179,13 @@ test('instruction and location requests describe the package; URLs follow Host o
   assert.deepEqual(got.body, bytes);
 
   for (const host of ['evil.test/path', 'a b', 'x.test:70000', 'x.test:8080@evil.test', '"><x>']) {
-    const bad = await httpRequest(server.url + ENDPOINT, { method: 'POST', headers: { 'X-Device-Action': 'LocationRequest', Host: host }, body: locBody });
+    const bad = await httpRequest(server.url + ENDPOINT, { method: 'POST', headers: { 'X-Device-Action': 'LocationRequest', 'X-Device-UUID': 'DEV-1', Host: host }, body: locBody });
     assert.equal(bad.status, 400, `Host ${JSON.stringify(host)} must be refused`);
   }
 
   const proxied = await start(t, data, ['--public-url', 'https://dm.example.test/dockhand/']);
   const viaProxy = await httpRequest(proxied.url + ENDPOINT, {
-    method: 'POST', headers: { 'X-Device-Action': 'LocationRequest', Host: 'internal:1234' }, body: locBody,
+    method: 'POST', headers: { 'X-Device-Action': 'LocationRequest', 'X-Device-UUID': 'DEV-1', Host: 'internal:1234' }, body: locBody,
   });
   assert.equal(viaProxy.status, 200, viaProxy.text);
   assert.equal(parsePackageLocation(viaProxy.text).Locations[0]?.URL, `https://dm.example.test/dockhand/packages/${id}/setup%20tool.cab`);
@@ -250,7 +251,7 @@ test('admin commands run beside the running server and the next poll reflects th
   const data = path.join(dir, 'data');
   const server = await start(t, data);
   const poll = async () => {
-    const r = await httpRequest(server.url + ENDPOINT, { method: 'POST', headers: { 'X-Device-Action': 'Poll' }, body: barePoll('DEV-X', 'X') });
+    const r = await httpRequest(server.url + ENDPOINT, { method: 'POST', headers: { 'X-Device-Action': 'Poll', 'X-Device-UUID': 'DEV-X' }, body: barePoll('DEV-X', 'X') });
     assert.equal(r.status, 200, r.text);
     return parsePollResponse(r.text);
   };
@@ -279,7 +280,104 @@ test('admin commands run beside the running server and the next poll reflects th
   await cli('package', 'remove', '--data', data, '--package', id);
   assert.deepEqual((await poll()).ApplicablePackages, []);
   const gone = await httpRequest(server.url + ENDPOINT, {
-    method: 'POST', headers: { 'X-Device-Action': 'InstructionRequest' }, body: buildInstructionsRequest({ PackageID: id }),
+    method: 'POST', headers: { 'X-Device-Action': 'InstructionRequest', 'X-Device-UUID': 'DEV-X' }, body: buildInstructionsRequest({ PackageID: id }),
   });
   assert.equal(gone.status, 404);
+});
+
+test('Dockhand extensions go only to devices whose last poll named Dockhand; stock clients get the documented document', async (t) => {
+  const dir = tempDir(t);
+  const data = path.join(dir, 'data');
+  const bytes = Buffer.from('a package for both kinds of client');
+  const id = await addPackage(data, path.join(dir, 'both.cab'), bytes, '--name', 'Both');
+  const server = await start(t, data);
+  const poll = async (device: string, system: string) => {
+    const body = buildPollRequest({ ...pollFor(device, device), ManagementSystem: { Name: system, Version: '1.0' } });
+    const r = await httpRequest(server.url + ENDPOINT, { method: 'POST', headers: { 'X-Device-UUID': device, 'X-Device-Action': 'Poll' }, body });
+    assert.equal(r.status, 200, r.text);
+  };
+  const instructions = async (device: string) => {
+    const r = await httpRequest(server.url + ENDPOINT, {
+      method: 'POST', headers: { 'X-Device-UUID': device, 'X-Device-Action': 'InstructionRequest' }, body: buildInstructionsRequest({ PackageID: id }),
+    });
+    assert.equal(r.status, 200, r.text);
+    return r.text;
+  };
+  const sha = createHash('sha256').update(bytes).digest('hex');
+
+  await poll('STOCK-1', 'SMS Device Management');
+  const stock = await instructions('STOCK-1');
+  assert.doesNotMatch(stock, /dh:|xmlns:|urn:dockhand|SHA256/, 'no extension and no namespace prefix for the stock client');
+  assert.equal(parseInstructions(stock, id).Packages[0]?.SHA256, undefined);
+  assert.equal(parseInstructions(stock, id).Packages[0]?.PackageSize, bytes.length);
+
+  await poll('DOCKHAND-1', 'Dockhand');
+  assert.equal(parseInstructions(await instructions('DOCKHAND-1'), id).Packages[0]?.SHA256, sha);
+
+  // what counts is the device's last poll: a device that changes clients changes what it is sent
+  await poll('STOCK-1', 'Dockhand');
+  assert.equal(parseInstructions(await instructions('STOCK-1'), id).Packages[0]?.SHA256, sha);
+  await poll('STOCK-1', 'SMS Device Management');
+  assert.doesNotMatch(await instructions('STOCK-1'), /SHA256/);
+});
+
+test('a device message without X-Device-UUID is refused with 400 and a clear reason, and nothing is recorded', async (t) => {
+  const dir = tempDir(t);
+  const data = path.join(dir, 'data');
+  const server = await start(t, data);
+  const pkg = '9A437CA5-5B17-4486-9E87-260742074A72';
+  const messages: [Record<string, string>, string | Buffer][] = [
+    [{ 'X-Device-Action': 'Poll' }, barePoll('DEV-N', 'N')],
+    [{}, barePoll('DEV-N', 'N')],
+    [{ 'X-Device-Action': 'Report', 'X-Device-ReportType': 'SoftwareInventory' }, buildFileReport({ Directories: [] })],
+    [{ 'X-Device-Action': 'Report', 'X-Device-ReportType': 'MachineInventory' }, buildInventory({ type: 'machine', Items: [] })],
+    [{ 'X-Device-Action': 'Report', 'X-Device-ReportType': 'FileCollection', 'X-Device-FullyQualifiedFilename': '\\x.txt' }, Buffer.from('x')],
+    [{ 'X-Device-Action': 'Status' }, buildStatus({ StatusMessages: [{ packageID: pkg, messageID: 11030, timestamp: '2024-05-06 07:08:09', Parameters: [] }] })],
+    [{ 'X-Device-Action': 'InstructionRequest' }, buildInstructionsRequest({ PackageID: pkg })],
+    [{ 'X-Device-Action': 'Report', 'X-Device-ReportType': 'MachineInventory', 'X-Device-UUID': '' }, buildInventory({ type: 'machine', Items: [] })],
+  ];
+  for (const [headers, body] of messages) {
+    const r = await httpRequest(server.url + ENDPOINT, { method: 'POST', headers, body });
+    assert.equal(r.status, 400, `${JSON.stringify(headers)} answered ${r.status}`);
+    assert.match(r.text, /no X-Device-UUID header/);
+  }
+  assert.deepEqual(await readLogJson(data), []);
+  assert.equal(existsSync(path.join(data, 'collected')), false, 'no collected file is kept for a nameless device');
+});
+
+test('a status message delivered twice is answered 200 both times, stored once and logged as a duplicate', async (t) => {
+  const dir = tempDir(t);
+  const data = path.join(dir, 'data');
+  const server = await start(t, data);
+  const pkg = '9A437CA5-5B17-4486-9E87-260742074A72';
+  const post = async (device: string, ...messages: [number, string, [string, string][]][]) => {
+    const r = await httpRequest(server.url + ENDPOINT, {
+      method: 'POST', headers: { 'X-Device-UUID': device, 'X-Device-Action': 'Status' },
+      body: buildStatus({ StatusMessages: messages.map(([messageID, timestamp, params]) => ({
+        packageID: pkg, messageID, timestamp, Parameters: params.map(([name, value]) => ({ name, value })),
+      })) }),
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.length, 0);
+  };
+  const started: [number, string, [string, string][]] = [11030, '2024-05-06 07:08:09', []];
+  const done: [number, string, [string, string][]] = [11031, '2024-05-06 07:08:30', [['bytes', '42']]];
+  await post('DEV-1', started);
+  await post('DEV-1', started); // the client crashed before it saw our answer, and sent it again
+  await post('DEV-1', started, done); // a document with one message already recorded and one new
+  await post('DEV-1', done);
+  await post('DEV-1', [11031, '2024-05-06 07:08:30', [['bytes', '43']]]); // other parameters: another message
+  await post('DEV-1', [11030, '2024-05-06 08:00:00', []]); // a later attempt of the same package
+  await post('DEV-2', started); // the same message from another device
+
+  const log = await readLogJson(data);
+  assert.deepEqual(log.map((e) => e.kind === 'status' && [e.deviceId, e.messageID, e.timestamp, e.parameters.map((p) => p.value).join()]), [
+    ['DEV-1', 11030, '2024-05-06 07:08:09', ''],
+    ['DEV-1', 11031, '2024-05-06 07:08:30', '42'],
+    ['DEV-1', 11031, '2024-05-06 07:08:30', '43'],
+    ['DEV-1', 11030, '2024-05-06 08:00:00', ''],
+    ['DEV-2', 11030, '2024-05-06 07:08:09', ''],
+  ]);
+  const duplicates = server.stderr().match(/duplicate status message from DEV-1: \d+ for 9A437CA5-5B17-4486-9E87-260742074A72/g) ?? [];
+  assert.equal(duplicates.length, 3, server.stderr());
 });

@@ -29,7 +29,8 @@ test('malformed and oversize bodies get 400 and 413 and the server keeps serving
   const data = path.join(dir, 'data');
   const server = await spawnServerProcess(data, ['--max-collect-bytes', '4096']);
   t.after(() => server.stop());
-  const post = (headers: Record<string, string>, body: string | Buffer) => httpRequest(server.url + ENDPOINT, { method: 'POST', headers, body });
+  const post = (headers: Record<string, string>, body: string | Buffer) =>
+    httpRequest(server.url + ENDPOINT, { method: 'POST', headers: { 'X-Device-UUID': 'D1', ...headers }, body });
   const healthy = async () => assert.equal((await post({ 'X-Device-Action': 'Poll' }, POLL)).status, 200);
 
   const broken = await post({ 'X-Device-Action': 'Poll' }, '<DevicePoll><Identification>');
@@ -61,7 +62,7 @@ test('malformed and oversize bodies get 400 and 413 and the server keeps serving
   const noName = await post({ 'X-Device-Action': 'Report', 'X-Device-ReportType': 'FileCollection' }, 'x');
   assert.equal(noName.status, 400);
   // an oversize declared length is refused before any byte of the body is read
-  const declared = await rawExchange(server.port, `POST ${ENDPOINT} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Device-Action: Report\r\n` +
+  const declared = await rawExchange(server.port, `POST ${ENDPOINT} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Device-UUID: D1\r\nX-Device-Action: Report\r\n` +
     'X-Device-ReportType: FileCollection\r\nX-Device-FullyQualifiedFilename: \\x\r\nContent-Length: 300000000\r\n\r\nabc');
   assert.match(declared, /^HTTP\/1\.1 413 /);
 
@@ -90,7 +91,7 @@ test('a hostile X-Device-FullyQualifiedFilename or device ID never chooses where
     assert.equal(r.status, 200, `${name}: ${r.text}`);
   }
   // NUL cannot be part of an HTTP header: refused by the HTTP layer, nothing stored
-  const nul = await rawExchange(server.port, `POST ${ENDPOINT} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Device-Action: Report\r\n` +
+  const nul = await rawExchange(server.port, `POST ${ENDPOINT} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Device-UUID: D1\r\nX-Device-Action: Report\r\n` +
     'X-Device-ReportType: FileCollection\r\nX-Device-FullyQualifiedFilename: \\a\\b\u0000c.txt\r\nContent-Length: 3\r\n' +
     'Connection: close\r\n\r\nabc');
   assert.match(nul, /^HTTP\/1\.1 400 /);
@@ -119,11 +120,11 @@ test('the server prints one listening line and stops cleanly on SIGTERM and SIGI
     t.after(() => server.stop());
     let stdout = '';
     server.child.stdout?.on('data', (d: string) => { stdout += d; });
-    assert.equal((await httpRequest(server.url + ENDPOINT, { method: 'POST', body: POLL })).status, 200);
+    assert.equal((await httpRequest(server.url + ENDPOINT, { method: 'POST', headers: { 'X-Device-UUID': 'D1' }, body: POLL })).status, 200);
     const exit = await server.stop(signal);
     assert.deepEqual(exit, { code: 0, signal: null }, server.stderr());
     assert.equal(stdout, '', 'nothing after the listening line on stdout');
-    await assert.rejects(httpRequest(server.url + ENDPOINT, { method: 'POST', body: POLL }));
+    await assert.rejects(httpRequest(server.url + ENDPOINT, { method: 'POST', headers: { 'X-Device-UUID': 'D1' }, body: POLL }));
   }
 });
 

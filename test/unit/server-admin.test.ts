@@ -84,15 +84,16 @@ test('the demo server seeds its catalog once, assigned to every device, and serv
   await seedDemoCatalog(data);
   assert.deepEqual(listPackages(data), before, 'seeding again changes nothing');
 
-  const poll = await httpRequest(`${server.url}/devicemgmt/server.aspx`, { method: 'POST', headers: { 'X-Device-Action': 'Poll' },
-    body: buildPollRequest({ ManagementSystem: { Name: 'n', Version: '1' }, Connection: {},
+  // the station polls as Dockhand, so the demo's instructions carry the SHA-256 it verifies
+  const poll = await httpRequest(`${server.url}/devicemgmt/server.aspx`, { method: 'POST', headers: { 'X-Device-Action': 'Poll', 'X-Device-UUID': 'ANY-DEVICE' },
+    body: buildPollRequest({ ManagementSystem: { Name: 'Dockhand', Version: '1' }, Connection: {},
       Identification: { ID: 'ANY-DEVICE', DeviceName: 'd', Platform: 'p', Processor: '1', CodePage: 1252, SystemDefaultLCID: 1033 } }) });
   assert.deepEqual(parsePollResponse(poll.text).ApplicablePackages, catalog.map((c) => c.id));
 
   const script = catalog.find((c) => c.file.endsWith('.sh'));
   assert.ok(script, 'the demo has a post-install script package');
   const ins = parseInstructions((await httpRequest(`${server.url}/devicemgmt/server.aspx`, { method: 'POST',
-    headers: { 'X-Device-Action': 'InstructionRequest' }, body: buildInstructionsRequest({ PackageID: script.id }) })).text);
+    headers: { 'X-Device-Action': 'InstructionRequest', 'X-Device-UUID': 'ANY-DEVICE' }, body: buildInstructionsRequest({ PackageID: script.id }) })).text);
   const bytes = readFileSync(path.join(DEMO_DIR, script.file));
   assert.equal(ins.Packages[0]?.SHA256, sha(bytes));
   assert.equal(ins.Packages[0]?.CommandLine, script.commandLine);

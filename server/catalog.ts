@@ -127,13 +127,16 @@ export function assignmentsOf(db: Db, packageId: string): string[] {
   return rows.map((r) => r.device_id);
 }
 
-/** The IDs a device must have (spec §5.1: the full desired state): assigned to it by ID or to '*'. */
-export function applicablePackageIds(db: Db, deviceIds: string[]): string[] {
-  const wanted = ['*', ...deviceIds];
-  const rows = db.prepare(`
+/**
+ * The IDs a device must have (spec §5.1: the full desired state): assigned to '*' or to one of its IDs (the
+ * poll's Identification/ID and X-Device-UUID, usually the same). Runs on every poll: one prepared statement
+ * through the assignments_by_device index, so its cost does not grow with the fleet.
+ */
+export function applicablePackageIds(db: Db, deviceIds: [string] | [string, string]): string[] {
+  const rows = prepared(db, `
     SELECT p.id FROM packages p
-    WHERE EXISTS (SELECT 1 FROM assignments a WHERE a.package_id = p.id AND a.device_id IN (SELECT value FROM json_each(?)))
+    WHERE p.id IN (SELECT package_id FROM assignments WHERE device_id IN ('*', ?, ?))
     ORDER BY p.added_at, p.id
-  `).all(JSON.stringify(wanted)) as { id: string }[];
+  `).all(deviceIds[0], deviceIds[1] ?? deviceIds[0]) as { id: string }[];
   return rows.map((r) => r.id);
 }

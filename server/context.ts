@@ -1,5 +1,6 @@
 // What every route needs: the open database, the data folder, how to build public URLs, the limits.
 import type { Db } from './db.js';
+import type { WriteBatch } from './write-batch.js';
 
 export interface Limits {
   /** Poll, instruction, location and status documents. */
@@ -12,6 +13,8 @@ export interface Limits {
 
 export interface ServerContext {
   db: Db;
+  /** Where request handlers put what they record: committed in groups, before the answer (write-batch.ts). */
+  writes: WriteBatch;
   dataDir: string;
   /** Base for package URLs when the server sits behind a proxy; otherwise the request's Host is used. */
   publicUrl?: string;

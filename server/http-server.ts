@@ -11,6 +11,7 @@ import { BadRequestError, BodyTooLargeError, sendText } from './http-io.js';
 import { handleDevicePost } from './routes/device-endpoint.js';
 import { servePackageFile } from './package-files.js';
 import { InputError } from './input-error.js';
+import { WriteBatch } from './write-batch.js';
 
 export interface ServerOptions {
   dataDir: string;
@@ -91,6 +92,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const db = openServerDb(opts.dataDir);
   const ctx: ServerContext = {
     db,
+    writes: new WriteBatch(db),
     dataDir: opts.dataDir,
     ...(publicUrl !== undefined ? { publicUrl } : {}),
     limits: {

@@ -1,6 +1,6 @@
 // Client settings the server hands out in every poll response: global defaults (scope '*') with
 // per-device overrides on top, stored one key per row so that changing one value leaves the others.
-import type { Db } from './db.js';
+import { prepared, type Db } from './db.js';
 import type { FileFilterItem, PollResponseSettings } from '../shared/protocol/types.js';
 
 export interface ReportBlock {
@@ -88,12 +88,13 @@ function applyRow(s: EffectiveSettings, key: string, value: unknown): void {
   }
 }
 
-/** Defaults, then the global rows, then the device's rows. */
+/** Defaults, then the global rows, then the device's rows (two primary-key lookups: this runs on every poll). */
 export function effectiveSettings(db: Db, deviceId?: string): EffectiveSettings {
   const s = defaultSettings();
-  const rows = db.prepare(`SELECT scope, key, value FROM settings WHERE scope = '*' OR scope = ?
-    ORDER BY CASE scope WHEN '*' THEN 0 ELSE 1 END`).all(deviceId ?? '*') as { scope: string; key: string; value: string }[];
-  for (const r of rows) applyRow(s, r.key, JSON.parse(r.value));
+  const byScope = prepared(db, 'SELECT key, value FROM settings WHERE scope = ?');
+  for (const scope of deviceId === undefined || deviceId === GLOBAL_SCOPE ? [GLOBAL_SCOPE] : [GLOBAL_SCOPE, deviceId]) {
+    for (const r of byScope.all(scope) as { key: string; value: string }[]) applyRow(s, r.key, JSON.parse(r.value));
+  }
   return s;
 }
 

@@ -60,7 +60,7 @@ export async function handleDevicePost(ctx: ServerContext, req: IncomingMessage,
 }
 
 function dispatchByRoot(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, headers: Partial<DeviceHeaders>,
-  deviceId: string, doc: DmDocument): void {
+  deviceId: string, doc: DmDocument): void | Promise<void> {
   switch (doc.kind) {
     case 'DevicePoll': return handlePoll(ctx, res, deviceId, headers, doc.value);
     case 'InstructionsRequest': return handleInstructionsRequest(ctx, res, deviceId, doc.value);

@@ -13,10 +13,11 @@ import { recordPoll } from '../devices.js';
 import { sendXml } from '../http-io.js';
 
 /** `uuid` is the X-Device-UUID header, which every later message of this device carries too. */
-export function handlePoll(ctx: ServerContext, res: ServerResponse, uuid: string, headers: Partial<DeviceHeaders>, poll: DevicePoll): void {
+export async function handlePoll(ctx: ServerContext, res: ServerResponse, uuid: string, headers: Partial<DeviceHeaders>,
+  poll: DevicePoll): Promise<void> {
   const deviceId = poll.Identification.ID;
   // Identification/ID and X-Device-UUID are the same value on real clients; honour assignments to either.
-  const ids = uuid !== deviceId ? [deviceId, uuid] : [deviceId];
+  const ids: [string] | [string, string] = uuid !== deviceId ? [deviceId, uuid] : [deviceId];
   const now = ctx.now();
   const serverTimestamp = formatDmTimestamp(now, true);
   const applicable = applicablePackageIds(ctx.db, ids);
@@ -24,7 +25,7 @@ export function handlePoll(ctx: ServerContext, res: ServerResponse, uuid: string
     Settings: toPollResponseSettings(effectiveSettings(ctx.db, deviceId)),
     ApplicablePackages: applicable,
   });
-  ctx.db.transaction(() => {
+  await ctx.writes.run(() => {
     recordPoll(ctx.db, uuid, poll.ManagementSystem, now.toISOString());
     appendReceived(ctx.db, deviceId, now.toISOString(), [{
       kind: 'poll',
@@ -36,6 +37,6 @@ export function handlePoll(ctx: ServerContext, res: ServerResponse, uuid: string
       ...(headers.clientVersion !== undefined ? { clientVersion: headers.clientVersion } : {}),
       applicablePackages: applicable,
     }]);
-  })();
+  });
   sendXml(res, xml, { [HEADER.Timestamp]: serverTimestamp });
 }

@@ -8,25 +8,25 @@ import { sendEmpty } from '../http-io.js';
 import { storeCollectedFile } from '../collected-files.js';
 import { printable } from '../input-error.js';
 
-export function handleSoftwareInventory(ctx: ServerContext, res: ServerResponse, deviceId: string, report: FileReport): void {
-  appendReceived(ctx.db, deviceId, ctx.now().toISOString(), [{ kind: 'softwareInventory', report }]);
+export async function handleSoftwareInventory(ctx: ServerContext, res: ServerResponse, deviceId: string, report: FileReport): Promise<void> {
+  await ctx.writes.run(() => appendReceived(ctx.db, deviceId, ctx.now().toISOString(), [{ kind: 'softwareInventory', report }]));
   sendEmpty(res);
 }
 
-export function handleMachineInventory(ctx: ServerContext, res: ServerResponse, deviceId: string, inventory: Inventory): void {
-  appendReceived(ctx.db, deviceId, ctx.now().toISOString(), [{ kind: 'machineInventory', inventory }]);
+export async function handleMachineInventory(ctx: ServerContext, res: ServerResponse, deviceId: string, inventory: Inventory): Promise<void> {
+  await ctx.writes.run(() => appendReceived(ctx.db, deviceId, ctx.now().toISOString(), [{ kind: 'machineInventory', inventory }]));
   sendEmpty(res);
 }
 
 export async function handleFileCollection(ctx: ServerContext, req: IncomingMessage, res: ServerResponse,
   deviceId: string, devicePath: string): Promise<void> {
   const stored = await storeCollectedFile(req, ctx.dataDir, deviceId, devicePath, ctx.limits.collectedFileBytes);
-  appendReceived(ctx.db, deviceId, ctx.now().toISOString(), [{
+  await ctx.writes.run(() => appendReceived(ctx.db, deviceId, ctx.now().toISOString(), [{
     kind: 'fileCollection',
     devicePath: printable(devicePath, 1024),
     size: stored.size,
     sha256: stored.sha256,
     storedAs: stored.storedAs,
-  }]);
+  }]));
   sendEmpty(res);
 }

@@ -9,7 +9,7 @@ import { appendReceived, type StatusEntry } from '../received-log.js';
 import { sendEmpty } from '../http-io.js';
 import { printable } from '../input-error.js';
 
-export function handleStatus(ctx: ServerContext, res: ServerResponse, deviceId: string, status: Status): void {
+export async function handleStatus(ctx: ServerContext, res: ServerResponse, deviceId: string, status: Status): Promise<void> {
   const entries: StatusEntry[] = status.StatusMessages.map((m) => ({
     kind: 'status' as const,
     packageID: m.packageID,
@@ -17,7 +17,7 @@ export function handleStatus(ctx: ServerContext, res: ServerResponse, deviceId: 
     timestamp: m.timestamp,
     parameters: m.Parameters,
   }));
-  const stored = appendReceived(ctx.db, deviceId, ctx.now().toISOString(), entries);
+  const stored = await ctx.writes.run(() => appendReceived(ctx.db, deviceId, ctx.now().toISOString(), entries));
   entries.forEach((e, i) => {
     if (!stored[i]) {
       ctx.log(`duplicate status message from ${printable(deviceId)}: ${e.messageID} for ${printable(e.packageID)} at ` +

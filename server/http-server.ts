@@ -5,13 +5,14 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { DEFAULT_MAX_DOCUMENT_BYTES, MAX_REPORT_BYTES, ProtocolError } from '../shared/protocol/index.js';
-import { openServerDb } from './db.js';
+import { openServerDb, prepared } from './db.js';
 import { DEFAULT_COLLECTED_FILE_BYTES, type ServerContext } from './context.js';
 import { BadRequestError, BodyTooLargeError, sendText } from './http-io.js';
 import { handleDevicePost } from './routes/device-endpoint.js';
 import { servePackageFile } from './package-files.js';
 import { InputError } from './input-error.js';
 import { WriteBatch } from './write-batch.js';
+import { PollAnswers } from './poll-answers.js';
 
 export interface ServerOptions {
   dataDir: string;
@@ -33,6 +34,7 @@ export interface RunningServer {
 }
 
 export const DEVICE_ENDPOINT = '/devicemgmt/server.aspx';
+export const HEALTH_PATH = '/health';
 
 /** A public URL must be an absolute http(s) URL without query or fragment; returned without a trailing '/'. */
 export function checkPublicUrl(text: string): string {
@@ -57,6 +59,10 @@ async function route(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
     if (req.method !== 'POST') return sendText(res, 405, 'the device endpoint accepts POST only', { Allow: 'POST' });
     return handleDevicePost(ctx, req, res);
   }
+  if (pathname === HEALTH_PATH) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'the health check is read with GET or HEAD', { Allow: 'GET, HEAD' });
+    return answerHealth(ctx, res);
+  }
   const m = /^\/packages\/([^/]+)\/([^/]+)$/.exec(pathname);
   if (m) {
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'package files are read with GET or HEAD', { Allow: 'GET, HEAD' });
@@ -70,6 +76,16 @@ async function route(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
     return servePackageFile(req, res, ctx.db, ctx.dataDir, id, file);
   }
   return sendText(res, 404, 'not found');
+}
+
+/** For a load balancer: 200 while this process can read its database, 503 when it cannot. */
+function answerHealth(ctx: ServerContext, res: ServerResponse): void {
+  try {
+    const { n } = prepared(ctx.db, 'SELECT count(*) AS n FROM packages').get() as { n: number };
+    sendText(res, 200, `ok: database readable, ${n} packages`);
+  } catch (err) {
+    sendText(res, 503, `the database cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 function answerError(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, err: unknown): void {
@@ -93,6 +109,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const ctx: ServerContext = {
     db,
     writes: new WriteBatch(db),
+    pollAnswers: new PollAnswers(db),
     dataDir: opts.dataDir,
     ...(publicUrl !== undefined ? { publicUrl } : {}),
     limits: {

@@ -2,12 +2,10 @@
 // hand back X-Device-Timestamp, the time of this poll, which the device echoes next time (spec A15).
 // The poll also refreshes the device's row: which client it runs decides what later answers may carry.
 import type { ServerResponse } from 'node:http';
-import { buildPollResponse, formatDmTimestamp, HEADER } from '../../shared/protocol/index.js';
+import { formatDmTimestamp, HEADER } from '../../shared/protocol/index.js';
 import type { DevicePoll } from '../../shared/protocol/types.js';
 import type { DeviceHeaders } from '../../shared/protocol/headers.js';
 import type { ServerContext } from '../context.js';
-import { applicablePackageIds } from '../catalog.js';
-import { effectiveSettings, toPollResponseSettings } from '../settings.js';
 import { appendReceived } from '../received-log.js';
 import { recordPoll } from '../devices.js';
 import { sendXml } from '../http-io.js';
@@ -20,11 +18,7 @@ export async function handlePoll(ctx: ServerContext, res: ServerResponse, uuid: 
   const ids: [string] | [string, string] = uuid !== deviceId ? [deviceId, uuid] : [deviceId];
   const now = ctx.now();
   const serverTimestamp = formatDmTimestamp(now, true);
-  const applicable = applicablePackageIds(ctx.db, ids);
-  const xml = buildPollResponse({
-    Settings: toPollResponseSettings(effectiveSettings(ctx.db, deviceId)),
-    ApplicablePackages: applicable,
-  });
+  const { applicable, xml } = ctx.pollAnswers.get(ids);
   await ctx.writes.run(() => {
     recordPoll(ctx.db, uuid, poll.ManagementSystem, now.toISOString());
     appendReceived(ctx.db, deviceId, now.toISOString(), [{

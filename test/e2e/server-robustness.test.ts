@@ -69,6 +69,10 @@ test('malformed and oversize bodies get 400 and 413 and the server keeps serving
   assert.match(await rawExchange(server.port, 'GARBAGE\r\n\r\n'), /^HTTP\/1\.1 400 /);
   assert.equal((await httpRequest(server.url + ENDPOINT)).status, 405);
   assert.equal((await httpRequest(`${server.url}/elsewhere`)).status, 404);
+  const health = await httpRequest(`${server.url}/health`);
+  assert.equal(health.status, 200, 'the load balancer health check');
+  assert.match(health.text, /^ok: database readable, 0 packages/);
+  assert.equal((await httpRequest(`${server.url}/health`, { method: 'POST' })).status, 405);
   await healthy();
 
   const collected = filesUnder(path.join(data, 'collected'));

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { openServerDb } from '../../server/db.js';
+import { openServerDb, DATABASE_FILE } from '../../server/db.js';
+import { openDatabase } from '../../electron/store/sqlite.js';
 import { WriteBatch } from '../../server/write-batch.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -13,7 +13,7 @@ test('a write batch commits before it answers, and one failing write undoes only
   const dir = tempDir(t);
   const db = openServerDb(dir);
   t.after(() => db.close());
-  const other = new Database(path.join(dir, 'server.sqlite'), { readonly: true });
+  const other = openDatabase(path.join(dir, DATABASE_FILE), [], { readonly: true });
   t.after(() => other.close());
   const committed = () => (other.prepare("SELECT scope FROM settings WHERE key = 'k' ORDER BY scope").all() as { scope: string }[]).map((r) => r.scope);
   const insert = db.prepare("INSERT INTO settings (scope, key, value, updated_at) VALUES (?, 'k', '1', 'now')");

@@ -341,6 +341,9 @@ test('a device message without X-Device-UUID is refused with 400 and a clear rea
     assert.equal(r.status, 400, `${JSON.stringify(headers)} answered ${r.status}`);
     assert.match(r.text, /no X-Device-UUID header/);
   }
+  const long = await httpRequest(server.url + ENDPOINT, { method: 'POST', headers: { 'X-Device-UUID': 'D'.repeat(300) }, body: barePoll('DEV-N', 'N') });
+  assert.equal(long.status, 400);
+  assert.match(long.text, /X-Device-UUID header is longer than 256 characters/);
   assert.deepEqual(await readLogJson(data), []);
   assert.equal(existsSync(path.join(data, 'collected')), false, 'no collected file is kept for a nameless device');
 });

@@ -27,10 +27,10 @@ function statuses(h: Harness, device: string) {
     ? [{ id: e.messageID, reason: e.parameters.find((p) => p.name === 'Reason')?.value ?? '' }] : []));
 }
 
-/** Waits for the device's command to run; returns its pid and its child's. */
+/** Waits for the device's command to run; returns its pid and its child's (the script writes `child`, then `pid`). */
 async function deviceCommand(d: Device): Promise<{ pid: number; child: number }> {
   const temp = path.join(d.root, 'Temp');
-  const pid = Number(await waitFor('the device to run the command', () => existsSync(path.join(temp, 'child')) && readFileSync(path.join(temp, 'pid'), 'utf8').trim(), 60_000));
+  const pid = Number(await waitFor('the device to run the command', () => existsSync(path.join(temp, 'child')) && existsSync(path.join(temp, 'pid')) && readFileSync(path.join(temp, 'pid'), 'utf8').trim(), 60_000));
   return { pid, child: Number(readFileSync(path.join(temp, 'child'), 'utf8')) };
 }
 

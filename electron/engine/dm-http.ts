@@ -6,13 +6,14 @@
 // per 16 KiB sent (a 64 MiB collected file gets about 70 minutes). A server that trickles one byte every
 // 20 s never trips the idle timer; the deadline ends it. The answer may be at most 4 MiB.
 //
-// Errors are sorted the way the scheduler needs them: NETWORK (the server cannot be reached or the
-// connection dropped — the station is offline and waits, spending no retries), HTTP_STATUS (the server
-// answered but refused — a failed attempt), PROTOCOL (an answer too large to be a DM document).
+// Errors are sorted the way the scheduler needs them (failures.ts): NETWORK (the server cannot be reached
+// or the connection dropped — the station is offline and waits, spending no retries), TLS (reached, but its
+// certificate is not trusted), HTTP_STATUS (the server answered but refused), PROTOCOL (an answer too
+// large to be a DM document) — the last three are failed attempts that spend retries.
 import http from 'node:http';
 import https from 'node:https';
 import { DockhandError } from '../../shared/model/errors.js';
-import { formatSeconds } from './transfer/transfer-errors.js';
+import { certificateError, formatSeconds } from './transfer/transfer-errors.js';
 
 export interface DmResponse {
   status: number;
@@ -43,6 +44,8 @@ export function hostOf(url: string): string {
 }
 
 export function networkError(url: string, err: unknown): DockhandError {
+  const certificate = certificateError(`the server ${hostOf(url)}`, err);
+  if (certificate) return certificate;
   const code = (err as NodeJS.ErrnoException)?.code ?? '';
   const what = code === DEADLINE ? `did not finish its answer within ${formatSeconds((err as { deadlineMs?: number }).deadlineMs ?? 0)}`
     : code === 'ECONNREFUSED' ? 'refused the connection'
@@ -51,7 +54,7 @@ export function networkError(url: string, err: unknown): DockhandError {
     : code === 'ECONNRESET' ? 'dropped the connection'
     : `could not be reached (${code || (err as Error)?.message || 'unknown error'})`;
   return new DockhandError('NETWORK', `the server ${hostOf(url)} ${what}; the station keeps its queue and tries again`, {
-    transient: true, cause: err,
+    transient: true, cause: err, detail: { where: hostOf(url), why: what },
   });
 }
 

@@ -2,62 +2,48 @@
 //
 //   1. package location request → the current URL (asked again on every attempt: a new location
 //      restarts the transfer from zero, spec §14 "restart from the new server")
-//   2. status 11030 "starting package download"
+//   2. status 11030 "starting package download", delivered at once — before the transfer starts
 //   3. resumable download into the station's cache, verified (size, SHA-256 when published), saved into
-//      LocalDestination → status 11031; or, once the retries are spent, 11032
+//      LocalDestination (or pushed to the device) → status 11031; or, once the retries are spent, 11032
 //   4. the post-install command, when the station's policy allows it → 11035, or 20035 (Dockhand's code,
 //      decision A9) with ExitCode and Reason parameters when it fails, is refused or was interrupted — run
 //      at most once (command-run.ts): after a crash, a pause or an undock the recorded run is resumed
 //
-// The task's `phase` column records the last phase whose status message is queued; status messages and the
-// phase change are written in one transaction, so a crash never sends a message twice or skips one. A
-// recurring package goes back to `queued` at its next occurrence; `Execute Only` recurrences (and packages
-// with SourceFiles=No) only run the command and report 11035 (decision in docs/protocol-decisions.md).
-import type { PackageRecord, TaskRecord, DownloadPhase } from '../../shared/model/client.js';
+// The phases and their status messages are EVENT_PHASES in transitions.ts: a message and its phase are
+// written in one transaction, so a crash never sends a message twice or skips one. Every run of an event
+// is a row of the download history (started here, ended by the task's transition). A recurring package
+// goes back to `queued` at its next occurrence; `Execute Only` recurrences (and packages with
+// SourceFiles=No) only run the command and report 11035 (decision in docs/protocol-decisions.md).
+import type { EventPhase, PackageRecord, TaskRecord } from '../../shared/model/client.js';
 import { DockhandError, describeError } from '../../shared/model/errors.js';
+import { NO_WAIT, type TaskWait } from '../../shared/model/wait.js';
 import {
-  buildPackageLocationRequest, buildStatus, describeFlags, flagsAllow, formatDmTimestamp, parsePackageLocation,
-  FLAG_CRADLED, FLAG_HIGH_BANDWIDTH, FLAG_LOW_BANDWIDTH, type ConnectionState,
-  STATUS_DOWNLOAD_STARTING, STATUS_DOWNLOAD_SUCCESSFUL, STATUS_DOWNLOAD_UNSUCCESSFUL, STATUS_EXECUTION_FAILED,
-  STATUS_EXECUTION_SUCCESSFUL,
+  buildPackageLocationRequest, flagsAllow, parsePackageLocation, FLAG_CRADLED, FLAG_HIGH_BANDWIDTH, FLAG_LOW_BANDWIDTH,
+  type ConnectionState,
 } from '../../shared/protocol/index.js';
 import type { StatusParameter } from '../../shared/protocol/types.js';
 import type { ClientSession } from './session.js';
-import { nextOccurrence } from './schedule.js';
+import { advancePhase, packageTransition, taskTransition, type PhaseEvent } from './transitions.js';
 import { CommandJournal } from './command-journal.js';
 import { runCommandOnce } from './command-run.js';
 
-/** Why a due download event may not run now, in a technician's words; '' when it may. */
-export function downloadCondition(pkg: PackageRecord, conn: ConnectionState): string {
-  if (pkg.state === 'awaiting-acceptance') return 'waiting for acceptance (optional package)';
-  if (pkg.state !== 'scheduled' && pkg.state !== 'installed') return '';
-  if (flagsAllow(pkg.flags ?? undefined, conn)) return '';
+/** What a due download event waits for before it may run; NO_WAIT when it may run now. */
+export function downloadCondition(pkg: PackageRecord, conn: ConnectionState): TaskWait {
+  if (pkg.state === 'awaiting-acceptance') return { kind: 'acceptance' };
+  if (pkg.state !== 'scheduled' && pkg.state !== 'installed') return NO_WAIT;
+  if (flagsAllow(pkg.flags ?? undefined, conn)) return NO_WAIT;
   const f = pkg.flags ?? 0;
-  if ((f & FLAG_CRADLED) && !(f & (FLAG_LOW_BANDWIDTH | FLAG_HIGH_BANDWIDTH))) return 'waiting for dock (cradled-only package)';
-  if (conn.bandwidth === 'none' && !conn.cradled) return 'waiting for a connection';
-  return `waiting for a permitted connection (${describeFlags(f)})`;
+  if ((f & FLAG_CRADLED) && !(f & (FLAG_LOW_BANDWIDTH | FLAG_HIGH_BANDWIDTH))) return { kind: 'dock', cradledOnly: true };
+  return { kind: 'connection', flags: f };
 }
 
-const PHASES: DownloadPhase[] = ['located', 'started', 'downloaded', 'executed'];
-const reached = (phase: TaskRecord['phase'], p: DownloadPhase) => phase !== '' && PHASES.indexOf(phase) >= PHASES.indexOf(p);
+const PHASES = ['started', 'downloaded', 'executed'] as const;
+const reached = (phase: TaskRecord['phase'], p: (typeof PHASES)[number]) => phase !== '' && PHASES.indexOf(phase) >= PHASES.indexOf(p);
 
-/** Queues one status message and records the phase it completes (and `also`, e.g. a settled command run), atomically. */
-function queueStatus(session: ClientSession, task: TaskRecord, messageID: number, phase: DownloadPhase, params: StatusParameter[] = [],
-  also?: () => void): void {
-  const { store } = session;
-  const now = session.now();
-  const body = buildStatus({
-    StatusMessages: [{ packageID: task.packageId, messageID, timestamp: formatDmTimestamp(new Date(now)), Parameters: params }],
-  });
-  store.db.transaction(() => {
-    store.enqueue({
-      action: 'Status', reportType: null, fileName: null, contentType: 'text/xml; charset=utf-8', body: Buffer.from(body, 'utf8'),
-      summary: `status ${messageID} for ${task.packageId}`,
-    }, now);
-    store.updateTask(task.id, { phase }, now);
-    also?.();
-  }).immediate();
-  task.phase = phase;
+/** Where the event is now, for the history run (which phase a failure or a stop happened in). */
+function enter(session: ClientSession, pkg: PackageRecord, phase: EventPhase): void {
+  const run = session.runs.get(pkg.id);
+  if (run) run.phase = phase;
 }
 
 async function locate(session: ClientSession, pkg: PackageRecord): Promise<string> {
@@ -87,9 +73,10 @@ export function fileNameFromUrl(url: string): string {
 }
 
 /** Phase 3: the bytes into the station's cache (shared, resumable, verified), then into LocalDestination. */
-async function fetchAndSave(session: ClientSession, task: TaskRecord, pkg: PackageRecord, url: string, fileName: string): Promise<void> {
+async function fetchAndSave(session: ClientSession, task: TaskRecord, pkg: PackageRecord, url: string, fileName: string): Promise<string> {
   const { store } = session;
   const ended = (ok: boolean, leg: 'download' | 'push') => session.emit({ type: 'transfer-end', leg, targetId: session.target.id, packageId: pkg.id, ok });
+  enter(session, pkg, 'download');
   const cached = await session.opts.cache.fetch({
     packageId: pkg.id, url, fileName, userId: session.target.id, signal: session.signalFor(pkg.id), ...(pkg.name ? { name: pkg.name } : {}),
     ...(pkg.packageSize !== null ? { expectedSize: pkg.packageSize } : {}), ...(pkg.sha256 ? { sha256: pkg.sha256 } : {}),
@@ -98,6 +85,7 @@ async function fetchAndSave(session: ClientSession, task: TaskRecord, pkg: Packa
     }),
   }).catch((err: unknown) => {
     ended(false, 'download');
+    if (err instanceof DockhandError && (err.code === 'SIZE_MISMATCH' || err.code === 'HASH_MISMATCH')) enter(session, pkg, 'verify');
     throw err;
   });
   if (!cached.reused) {
@@ -107,6 +95,7 @@ async function fetchAndSave(session: ClientSession, task: TaskRecord, pkg: Packa
       (cached.restartedFromZero ? ', restarted from zero' : ''), pkg.id);
   }
   const pushes = session.target.kind === 'tethered';
+  enter(session, pkg, pushes ? 'push' : 'install');
   const saved = await session.target.install({ ...cached, packageId: pkg.id }, pkg.localDestination ?? '\\', fileName, session.signalFor(pkg.id))
     .catch((err: unknown) => {
       if (pushes) ended(false, 'push');
@@ -114,54 +103,65 @@ async function fetchAndSave(session: ClientSession, task: TaskRecord, pkg: Packa
     });
   if (pushes) ended(true, 'push');
   store.updatePackage(pkg.id, { downloaded: true, savedPath: saved, fileName }, session.now());
-  queueStatus(session, task, STATUS_DOWNLOAD_SUCCESSFUL, 'downloaded');
+  advancePhase(session, task, 'transferred');
+  return cached.sha256;
+}
+
+/** How the command ended: its status message, and what the task, the package and the history run keep. */
+interface Executed {
+  phase: PhaseEvent;
+  params: StatusParameter[];
+  /** Closes the command's journal record, in the transaction that queues its status message. */
+  settle?: () => void;
+  /** The package's last result, in words. */
+  result: string;
+  ok: boolean;
+  exitCode: number | null;
 }
 
 /** Phase 4: the post-install command, if any, within the station's command policy. */
-async function execute(session: ClientSession, task: TaskRecord, pkg: PackageRecord): Promise<string> {
-  if (!pkg.commandLine) {
-    queueStatus(session, task, STATUS_EXECUTION_SUCCESSFUL, 'executed');
-    return 'installed (no command line)';
-  }
+async function execute(session: ClientSession, pkg: PackageRecord): Promise<Executed> {
+  enter(session, pkg, 'command');
+  if (!pkg.commandLine) return { phase: 'command succeeded', params: [], result: 'installed (no command line)', ok: true, exitCode: null };
   if (!session.opts.allowCommands) {
     const reason = 'commands are not allowed on this station (start it with --allow-commands)';
-    queueStatus(session, task, STATUS_EXECUTION_FAILED, 'executed', [{ name: 'Reason', value: reason }]);
     session.log('warn', `did not run '${pkg.commandLine}' for ${pkg.name}: ${reason}`, pkg.id);
-    return `command refused: ${reason}`;
+    return { phase: 'command failed', params: [{ name: 'Reason', value: reason }], result: `command refused: ${reason}`, ok: false, exitCode: null };
   }
   const journal = new CommandJournal(session.store);
   try {
     const result = await runCommandOnce(session, pkg, pkg.commandLine);
     const settle = () => journal.settle(result.run.runId);
     if ('interrupted' in result) {
-      queueStatus(session, task, STATUS_EXECUTION_FAILED, 'executed', [
-        { name: 'ExitCode', value: '' }, { name: 'Reason', value: `interrupted: ${result.interrupted}` },
-      ], settle);
       session.log('error', `'${pkg.commandLine}' for ${pkg.name} was interrupted: ${result.interrupted}`, pkg.id);
-      return `command interrupted: ${result.interrupted}`;
+      return {
+        phase: 'command failed', params: [{ name: 'ExitCode', value: '' }, { name: 'Reason', value: `interrupted: ${result.interrupted}` }],
+        settle, result: `command interrupted: ${result.interrupted}`, ok: false, exitCode: null,
+      };
     }
     const out = result.outcome;
     const tail = out.output.length > 2000 ? `…${out.output.slice(-2000)}` : out.output;
     if (out.exitCode === 0) {
-      queueStatus(session, task, STATUS_EXECUTION_SUCCESSFUL, 'executed', [{ name: 'ExitCode', value: '0' }], settle);
       session.log('info', `ran '${pkg.commandLine}': exit code 0${tail ? `; output: ${tail.trim()}` : ''}`, pkg.id);
-      return 'command exit code 0';
+      return { phase: 'command succeeded', params: [{ name: 'ExitCode', value: '0' }], settle, result: 'command exit code 0', ok: true, exitCode: 0 };
     }
     const what = out.exitCode === null ? `was stopped by ${out.signal ?? 'a signal'}` : `exited with code ${out.exitCode}`;
-    queueStatus(session, task, STATUS_EXECUTION_FAILED, 'executed', [
-      { name: 'ExitCode', value: String(out.exitCode ?? -1) }, { name: 'Reason', value: `the command ${what}` },
-    ], settle);
     session.log('error', `'${pkg.commandLine}' for ${pkg.name} ${what}${tail ? `; output: ${tail.trim()}` : ''}`, pkg.id);
-    return `command ${what}`;
+    return {
+      phase: 'command failed', params: [{ name: 'ExitCode', value: String(out.exitCode ?? -1) }, { name: 'Reason', value: `the command ${what}` }],
+      settle, result: `command ${what}`, ok: false, exitCode: out.exitCode,
+    };
   } catch (err) {
     if (err instanceof DockhandError && err.code === 'CANCELLED') throw err;
     // Undocked mid-command: the run stays open and the device is asked how it ended at the next dock.
     if (err instanceof DockhandError && err.code === 'LINK' && !session.connected()) throw err;
     const reason = describeError(err);
     const run = journal.pending(pkg.id);
-    queueStatus(session, task, STATUS_EXECUTION_FAILED, 'executed', [{ name: 'Reason', value: reason }], () => run && journal.settle(run.runId));
     session.log('error', `could not run '${pkg.commandLine}' for ${pkg.name}: ${reason}`, pkg.id);
-    return `command failed: ${reason}`;
+    return {
+      phase: 'command failed', params: [{ name: 'Reason', value: reason }], settle: () => run && journal.settle(run.runId),
+      result: `command failed: ${reason}`, ok: false, exitCode: null,
+    };
   }
 }
 
@@ -177,45 +177,48 @@ export async function runDownloadEvent(session: ClientSession, task: TaskRecord)
     session.store.deleteTask('download', task.packageId);
     return;
   }
+  const runId = session.store.startRun(pkg.id, pkg.name, pkg.sha256, session.now());
+  session.runs.set(pkg.id, { id: runId, phase: 'location' });
+  let sha256: string | null = null;
   if (downloadNeedsTransfer(pkg, task)) {
     const url = await locate(session, pkg);
     const fileName = fileNameFromUrl(url);
-    if (!reached(task.phase, 'started')) queueStatus(session, task, STATUS_DOWNLOAD_STARTING, 'started');
+    if (!reached(task.phase, 'started')) {
+      advancePhase(session, task, 'transfer starts');
+      // 11030 "indicates the beginning of the download event" (the seed): it reaches the server first.
+      await session.outbox.flush();
+    }
     await session.target.checkDestination(pkg.localDestination ?? '\\', fileName);
-    await fetchAndSave(session, task, pkg, url, fileName);
+    sha256 = await fetchAndSave(session, task, pkg, url, fileName);
   }
-  const result = reached(task.phase, 'executed') ? (pkg.lastResult ?? 'done') : await execute(session, task, pkg);
-  finish(session, task, pkg, result);
+  // The closing message was queued with the task's end in one transaction (finish): a task still at
+  // `executed` can only come from a database written by an earlier version; it just ends.
+  const done: Executed | null = reached(task.phase, 'executed') ? null : await execute(session, pkg);
+  finish(session, task, pkg, done, sha256);
 }
 
-function finish(session: ClientSession, task: TaskRecord, pkg: PackageRecord, result: string): void {
-  const { store } = session;
+/**
+ * The event's end, in one transaction: the command's status message (11035 or 20035), the package's
+ * result, the task's next state, and the history run's outcome. Then the message goes out.
+ */
+function finish(session: ClientSession, task: TaskRecord, pkg: PackageRecord, done: Executed | null, sha256: string | null): void {
   const now = session.now();
-  const failed = !result.startsWith('command exit code 0') && !result.startsWith('installed');
-  store.updatePackage(pkg.id, { state: 'installed', runs: pkg.runs + 1, lastResult: result }, now);
-  if (pkg.recurrenceMs) {
-    const next = nextOccurrence(pkg.startAt ?? now, pkg.recurrenceMs, now);
-    store.updateTask(task.id, { state: 'queued', nextRun: next, phase: '', attempts: 0, lastError: failed ? result : '', waitingFor: '' }, now);
-    // "Download and Execute": the next occurrence downloads afresh; the saved file stays until then.
-    if (pkg.behavior !== 'Execute Only') void session.opts.cache.invalidate(pkg.id);
-  } else {
-    store.updateTask(task.id, { state: 'done', lastError: failed ? result : '', waitingFor: '' }, now);
-  }
-  if (failed) session.problems.push({ at: now, message: `${pkg.name ?? pkg.id}: ${result}` });
-}
-
-/** The retries of a download are spent (or the failure cannot be retried): report 11032 and move on. */
-export function giveUpDownload(session: ClientSession, task: TaskRecord, message: string): void {
-  const { store } = session;
-  const pkg = store.package(task.packageId);
-  queueStatus(session, task, STATUS_DOWNLOAD_UNSUCCESSFUL, 'executed', [{ name: 'Reason', value: message }]);
-  const now = session.now();
-  if (pkg?.recurrenceMs) {
-    const next = nextOccurrence(pkg.startAt ?? now, pkg.recurrenceMs, now);
-    store.updateTask(task.id, { state: 'queued', nextRun: next, phase: '', attempts: 0, lastError: message, waitingFor: '' }, now);
-  } else {
-    store.updateTask(task.id, { state: 'failed', lastError: message, waitingFor: '' }, now);
-  }
-  store.updatePackage(task.packageId, { state: 'failed', lastResult: `download failed: ${message}` }, now);
-  session.log('error', `download of ${pkg?.name ?? task.packageId} failed: ${message}`, task.packageId);
+  const ok = done?.ok ?? true;
+  const result = done?.result ?? pkg.lastResult ?? 'done';
+  session.store.transaction(() => {
+    if (done) {
+      advancePhase(session, task, done.phase, done.params);
+      done.settle?.();
+    }
+    packageTransition(session.store, pkg.id, ok ? 'event succeeded' : 'command failed', now, result, { runs: pkg.runs + 1 });
+    taskTransition(session, task, 'succeed', {
+      ...(ok ? {} : { reason: result }),
+      run: ok ? { outcome: 'success', exitCode: done?.exitCode ?? null, sha256 }
+        : { outcome: 'failed', failedPhase: 'command', exitCode: done?.exitCode ?? null, sha256 },
+    });
+  });
+  session.kickOutbox();
+  // "Download and Execute": the next occurrence downloads afresh; the saved file stays until then.
+  if (pkg.recurrenceMs && pkg.behavior !== 'Execute Only') void session.opts.cache.invalidate(pkg.id);
+  if (!ok) session.problems.push({ at: now, message: `${pkg.name ?? pkg.id}: ${result}` });
 }

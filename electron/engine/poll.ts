@@ -9,6 +9,7 @@ import { applyClientSettings, CLIENT_VERSION } from './client-settings.js';
 import { applyReportSettings } from './reports.js';
 import { packageIdProblem, packageKey, shownId } from './confine.js';
 import { CommandJournal } from './command-journal.js';
+import { taskTransition } from './transitions.js';
 
 export async function runPoll(session: ClientSession, task: TaskRecord): Promise<void> {
   const { store } = session;
@@ -21,7 +22,6 @@ export async function runPoll(session: ClientSession, task: TaskRecord): Promise
   });
   const res = await session.post('Poll', body);
   const response = parsePollResponse(res.body.toString('utf8'));
-  const now = session.now();
 
   // The server keeps the timestamp; the client only echoes it (spec §2.3, A15).
   const stamp = res.headers['x-device-timestamp'];
@@ -29,8 +29,7 @@ export async function runPoll(session: ClientSession, task: TaskRecord): Promise
 
   applySettings(session, response);
   await reconcile(session, response.ApplicablePackages);
-  const interval = session.settings().pollIntervalMs;
-  store.updateTask(task.id, { state: 'queued', attempts: 0, nextRun: now + interval, lastError: '', waitingFor: '' }, now);
+  taskTransition(session, task, 'succeed');
   session.log('info', `polled ${session.settings().server}: ${response.ApplicablePackages.length} package(s) listed`);
 }
 
@@ -79,17 +78,28 @@ export async function reconcile(session: ClientSession, listed: string[]): Promi
     }
     await removePackage(session, pkg.id);
   }
-  for (const id of wanted.values()) {
-    const rec = store.package(id);
-    const instruction = store.task('instruction', id);
-    if (!rec || rec.state === 'failed') {
-      store.insertPackage(id, now);
-      store.scheduleTask('instruction', id, now, now);
-    } else if (rec.state === 'needs-instructions' && (!instruction || instruction.state !== 'queued')) {
-      store.scheduleTask('instruction', id, now, now);
-    }
+  // A transaction per slice: 10,000 listed packages are 20 commits, not 20,000, and the event loop breathes
+  // between slices, so no other target waits behind a long list.
+  const ids = [...wanted.values()];
+  for (let i = 0; i < ids.length; i += RECONCILE_SLICE) {
+    store.transaction(() => {
+      for (const id of ids.slice(i, i + RECONCILE_SLICE)) {
+        const rec = store.package(id);
+        const instruction = store.task('instruction', id);
+        if (!rec || rec.state === 'failed') {
+          store.insertPackage(id, now);
+          store.scheduleTask('instruction', id, now, now);
+        } else if (rec.state === 'needs-instructions' && (!instruction || instruction.state !== 'queued')) {
+          store.scheduleTask('instruction', id, now, now);
+        }
+      }
+    });
+    if (i + RECONCILE_SLICE < ids.length) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
+
+/** Listed packages reconciled per transaction (each slice takes a few tens of milliseconds). */
+const RECONCILE_SLICE = 500;
 
 /** Refused IDs are logged when first seen, not at every poll. */
 function noteRefusedIds(session: ClientSession, refused: Map<string, string>): void {
@@ -105,6 +115,7 @@ export async function removePackage(session: ClientSession, id: string): Promise
   const { store } = session;
   const pkg = store.package(id);
   if (!pkg) return;
+  await session.stopTask(id); // its download event may be under way in the other lane
   const deleted: string[] = [];
   if (pkg.savedPath) {
     try {

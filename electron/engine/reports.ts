@@ -1,6 +1,6 @@
 // Reports to the server (spec §11–§13, seed step 5): software inventory, machine inventory and file
-// collection, each a scheduled task at the interval the poll response asks for. A report is built, put in
-// the outbox (so it waits while offline and goes out in order), and the outbox is flushed.
+// collection, each a scheduled task at the interval the poll response asks for. A report is built and put
+// in the outbox (so it waits while offline and goes out in order), and the outbox's flusher is started.
 //
 // Decisions (spec §5.2 [UNSPEC]): an absent report block keeps the previous setting; a block without
 // `Enabled` is enabled; without `Interval` the report is sent once after this poll.
@@ -9,7 +9,7 @@ import type { PollResponseSettings, ReportSettings } from '../../shared/protocol
 import { buildFileReport, buildInventory } from '../../shared/protocol/index.js';
 import type { ClientSession } from './session.js';
 import { REPORT_KINDS, reportSettings, saveReportSettings, type ReportKind } from './client-settings.js';
-import { flushOutbox } from './outbox.js';
+import { taskTransition } from './transitions.js';
 
 /** Largest file the station uploads in one file-collection POST (spec §13 sets no limit; decision). */
 export const MAX_COLLECTED_FILE_BYTES = 64 * 1024 * 1024;
@@ -76,10 +76,7 @@ export async function runReport(session: ClientSession, task: TaskRecord): Promi
       break;
     }
   }
-  if (settings.Interval && settings.Interval > 0) {
-    store.updateTask(task.id, { state: 'queued', attempts: 0, nextRun: now + settings.Interval, lastError: '', waitingFor: '' }, now);
-  } else {
-    store.deleteTask(kind);
-  }
-  await flushOutbox(session);
+  // Every Interval, or once when the block gave none (the table's 'report' and 'one-shot report' rows).
+  taskTransition(session, task, 'succeed');
+  session.kickOutbox();
 }

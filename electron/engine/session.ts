@@ -1,28 +1,34 @@
-// One client session per managed target: the scheduler over the target's persistent tasks.
+// One client session per managed target: its identity toward the server, the conditions its work waits
+// for (docked, the connection, paused packages, the server being reachable), and its lanes of work.
 //
-// Each tick: deliver the outbox in order, then run the one due task whose conditions hold. Tasks are
-// rows in the client database, written before their side effects; a task found `running` at start-up
-// was cut off by a crash and resumes from its recorded phase.
-//
-// Failures are sorted (spec §15.2 + the seed's offline rule): a NETWORK failure means the server cannot
-// be reached — the task waits ("offline, retrying in 3 min") without spending its retries, so nothing is
-// dropped while offline; any other failure spends one of `FailureRetryCount` retries, spaced by
-// `FailureRetryInterval`, and then the task gives up as its kind prescribes.
-import type { ClientStore } from '../store/client-store.js';
-import type { TaskRecord } from '../../shared/model/client.js';
+// A session keeps its rhythm while a download runs (issue 7 item 5): a download event can take minutes
+// (a slow server, a long push, a long command), and meanwhile the poll must go out at its interval and
+// status messages must reach the server. So a session runs, side by side:
+//   control lane   the poll, instruction requests, reports — one at a time, earliest due first
+//   download lane  one download event at a time (a tethered device has one link), and over the whole
+//                  station no more than the concurrency setting allows (SessionOptions.downloadSlot)
+//   outbox         one flusher (outbox.ts), started as soon as a message is queued
+// Tasks are rows in the client database, written before their side effects; a lane finds its next task
+// with one index search (ClientStore.dueTask). A task whose condition does not hold is held (its wait
+// recorded) and not read again until an event releases it: a dock or undock, an accept, a resume, a
+// change of connection, the end of an outage — never by scanning every task on every tick.
+import type { ClientStore, TaskLane } from '../store/client-store.js';
+import type { EventPhase, TaskRecord } from '../../shared/model/client.js';
 import type { EngineEvent } from '../../shared/model/events.js';
-import { DockhandError, describeError } from '../../shared/model/errors.js';
+import { DockhandError } from '../../shared/model/errors.js';
+import { describeDelay, HELD_WAIT_KINDS, isHeld, NO_WAIT, type TaskWait, type TaskWaitKind } from '../../shared/model/wait.js';
 import { buildDeviceHeaders, type DeviceAction, type ReportType } from '../../shared/protocol/index.js';
 import type { Clock } from './clock.js';
 import type { Target } from './target.js';
 import type { PackageCache } from './package-cache.js';
 import { postToServer, type DmResponse } from './dm-http.js';
 import { CLIENT_VERSION, readSettings, type Settings } from './client-settings.js';
-import { afterFailure, describeDelay } from './schedule.js';
-import { flushOutbox } from './outbox.js';
+import { Outbox } from './outbox.js';
+import { taskTransition } from './transitions.js';
+import { handleFailure } from './failures.js';
 import { runPoll } from './poll.js';
 import { runInstruction } from './instruction.js';
-import { downloadCondition, downloadNeedsTransfer, giveUpDownload, runDownloadEvent } from './download-event.js';
+import { downloadCondition, downloadNeedsTransfer, runDownloadEvent } from './download-event.js';
 import { runReport } from './reports.js';
 
 export interface SessionOptions {
@@ -35,6 +41,10 @@ export interface SessionOptions {
   emit?: (e: EngineEvent) => void;
   /** Upper bound for one command run. */
   commandTimeoutMs?: number;
+  /** A place for one download event in the station's bound; resolves with its release. None: unbounded. */
+  downloadSlot?: () => Promise<() => void>;
+  /** Called after every answer from `server`, so the station can end an outage for every target at once. */
+  onContact?: (server: string) => void;
 }
 
 /** A failure worth reporting at the end of `station --once`. */
@@ -43,19 +53,33 @@ export interface SessionProblem {
   message: string;
 }
 
+/** How many held or offline tasks one lane sets aside in one tick before it yields the event loop. */
+const PICKS_PER_TICK = 200;
+
 export class ClientSession {
   readonly store: ClientStore;
   readonly target: Target;
   readonly clock: Clock;
-  private offlineUntil = 0;
+  readonly outbox: Outbox;
+  readonly problems: SessionProblem[] = [];
+  /** Until when the server is known to be unreachable; 0 when it is not known to be. */
+  offlineUntil = 0;
+  /** Some task waits for the server (set with such a wait, cleared when the server answers again). */
+  waitsForServer = false;
+  /** The open history run of each download event under way, and the phase it is in. */
+  readonly runs = new Map<string, { id: number; phase: EventPhase }>();
   private readonly abort = new AbortController();
   private readonly taskAborts = new Map<string, AbortController>();
-  readonly problems: SessionProblem[] = [];
+  private readonly lanes: Record<TaskLane, Promise<void> | null> = { control: null, download: null };
+  private readonly waiters = new Set<() => void>();
+  /** A lane stopped looking after PICKS_PER_TICK tasks: there may be more due at once. */
+  private more = false;
 
   constructor(readonly opts: SessionOptions) {
     this.store = opts.store;
     this.target = opts.target;
     this.clock = opts.clock;
+    this.outbox = new Outbox(this);
   }
 
   get signal(): AbortSignal {
@@ -80,18 +104,25 @@ export class ClientSession {
     if (level === 'error') this.problems.push({ at: this.now(), message });
   }
 
-  /** Start-up: resume what a crash cut off, retry network waits at once, make sure the poll exists. */
+  /**
+   * Start-up: resume what a crash cut off, try what waited for the server at once, look at every held
+   * task again (the device may be docked now, the package accepted), and make sure the poll exists.
+   */
   start(): void {
     const now = this.now();
     const resumed = this.store.recoverInterruptedTasks(now);
     if (resumed > 0) this.log('warn', `resumed ${resumed} task(s) interrupted by a stop or crash`);
-    this.store.wakeNetworkWaits(now);
+    this.store.wakeServerWaits(now);
+    this.store.releaseHeld(HELD_WAIT_KINDS, now);
     if (!this.store.task('poll')) this.store.scheduleTask('poll', '', now, now);
   }
 
   stop(): void {
     this.abort.abort();
+    this.changed();
   }
+
+  // ---- the server -------------------------------------------------------------------------------
 
   /** Sends one document to the management server with the standard X-Device-* headers (spec §2.3). */
   async post(action: DeviceAction, body: string | Uint8Array, extra: { reportType?: ReportType; fullyQualifiedFilename?: string; contentType?: string } = {}): Promise<DmResponse> {
@@ -105,15 +136,22 @@ export class ClientSession {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     try {
       const res = await postToServer(s.server, headers, bytes, extra.contentType ?? 'text/xml; charset=utf-8', { signal: this.signal });
-      this.offlineUntil = 0;
       // The server may hand out a new authentication value on any answer (spec §2.3 X-Device-Auth).
       const auth = res.headers['x-device-auth'];
       if (typeof auth === 'string' && auth !== '' && auth !== s.auth) this.store.set('auth', auth);
+      this.contact(s.server);
       return res;
     } catch (err) {
       if (err instanceof DockhandError && err.code === 'NETWORK') this.markOffline(err);
+      // An answer that refuses is still an answer: the server can be reached.
+      else if (err instanceof DockhandError && err.code === 'HTTP_STATUS') this.contact(s.server);
       throw err;
     }
+  }
+
+  private contact(server: string): void {
+    if (this.opts.onContact) this.opts.onContact(server);
+    else if (this.offlineUntil !== 0 || this.waitsForServer) this.serverBack();
   }
 
   markOffline(err: DockhandError): void {
@@ -126,47 +164,22 @@ export class ClientSession {
     return this.offlineUntil > this.now();
   }
 
-  /** Is this download event allowed to run now? Returns the reason when it is not. */
-  conditionFor(task: TaskRecord): string {
-    if (!this.connected()) return 'waiting for dock';
-    if (task.kind !== 'download') return '';
-    if (this.pausedPackages().includes(task.packageId)) return 'paused by a technician';
-    const pkg = this.store.package(task.packageId);
-    return pkg ? downloadCondition(pkg, this.target.connection()) : '';
-  }
-
-  /** Packages whose transfers a technician paused; kept in the client database across restarts. */
-  pausedPackages(): string[] {
-    return this.store.getJson<string[]>('paused') ?? [];
-  }
-
-  /** Pauses a package's transfer: a running one stops at once (its checkpoint kept), a waiting one stays. */
-  pause(packageId: string): void {
-    const paused = new Set(this.pausedPackages());
-    paused.add(packageId);
-    this.store.setJson('paused', [...paused]);
-    this.abortTask(packageId);
-  }
-
-  /** Stops the package's task in progress, if any (a cancel). */
-  abortTask(packageId: string): void {
-    this.taskAborts.get(packageId)?.abort();
-  }
-
-  resume(packageId: string): void {
-    this.store.setJson('paused', this.pausedPackages().filter((p) => p !== packageId));
-  }
-
-  /** Cancels one task's work in progress (pause, cancel), leaving the others running. */
-  signalFor(packageId: string): AbortSignal {
-    return this.taskAborts.get(packageId)?.signal ?? this.signal;
-  }
-
-  /** Makes a waiting task due now, and forgets an offline wait: "retry now". */
-  retryNow(task: TaskRecord): void {
+  /** The server answered again: the outage is over, and every task that waited only for it is due now. */
+  serverBack(): void {
     this.offlineUntil = 0;
-    this.store.set('outbox_retry_at', '0');
-    this.store.updateTask(task.id, { nextRun: this.now(), waitingFor: '' }, this.now());
+    this.waitsForServer = false;
+    if (this.store.wakeServerWaits(this.now()) > 0) this.changed();
+  }
+
+  // ---- conditions and a technician's hand --------------------------------------------------------
+
+  /** What a due task waits for before it may run; NO_WAIT when it may run now. */
+  conditionFor(task: TaskRecord): TaskWait {
+    if (!this.connected()) return { kind: 'dock' };
+    if (task.kind !== 'download') return NO_WAIT;
+    if (this.pausedPackages().includes(task.packageId)) return { kind: 'technician', reason: 'paused' };
+    const pkg = this.store.package(task.packageId);
+    return pkg ? downloadCondition(pkg, this.target.connection()) : NO_WAIT;
   }
 
   /** A tethered device that is not docked has no connection at all; the station itself always has one. */
@@ -195,67 +208,137 @@ export class ClientSession {
     }
   }
 
-  /** The next time something may become due (a task's next run, or the end of an offline wait). */
-  nextWake(): number | null {
-    let next: number | null = null;
-    for (const t of this.store.tasks()) {
-      if (t.state !== 'queued') continue;
-      if (this.conditionFor(t)) continue; // waits for a condition; an outside change (dock, accept) wakes us
-      const at = this.needsNetwork(t) ? Math.max(t.nextRun, this.offlineUntil) : t.nextRun;
-      next = next === null ? at : Math.min(next, at);
-    }
-    if (this.store.nextOutbox()) {
-      const at = Math.max(this.offlineUntil, this.outboxRetryAt());
-      next = next === null ? at : Math.min(next, at);
-    }
-    return next;
+  /** An outside event may have lifted these conditions (for one package, or all): look again. */
+  release(kinds: readonly TaskWaitKind[], packageId?: string): void {
+    if (this.store.releaseHeld(kinds, this.now(), packageId) > 0) this.changed();
   }
 
-  outboxRetryAt(): number {
-    return Number(this.store.get('outbox_retry_at') ?? 0);
+  /** Packages whose transfers a technician paused; kept in the client database across restarts. */
+  pausedPackages(): string[] {
+    return this.store.getJson<string[]>('paused') ?? [];
   }
 
-  /** Runs this session's due work until nothing more is due now. */
-  async runUntilIdle(maxSteps = 10_000): Promise<void> {
-    for (let step = 0; step < maxSteps; step += 1) {
-      if (!(await this.tick())) return;
+  /** Pauses a package's transfer: a running one stops at once (its checkpoint kept), a waiting one stays. */
+  pause(packageId: string): void {
+    const paused = new Set(this.pausedPackages());
+    paused.add(packageId);
+    this.store.setJson('paused', [...paused]);
+    this.abortTask(packageId);
+  }
+
+  resume(packageId: string): void {
+    this.store.setJson('paused', this.pausedPackages().filter((p) => p !== packageId));
+    this.release(['technician'], packageId);
+  }
+
+  /** Stops the package's download event in progress, if any (a pause, a cancel). */
+  abortTask(packageId: string): void {
+    this.taskAborts.get(packageId)?.abort();
+  }
+
+  /** Stops the package's download event in progress and waits until it has stopped. */
+  async stopTask(packageId: string): Promise<void> {
+    if (!this.taskAborts.has(packageId)) return;
+    this.abortTask(packageId);
+    await this.lanes.download?.catch(() => undefined);
+  }
+
+  /** The signal of one package's download event (pause, cancel), or the session's. */
+  signalFor(packageId: string): AbortSignal {
+    return this.taskAborts.get(packageId)?.signal ?? this.signal;
+  }
+
+  /** Makes a waiting task due now, and forgets an outage and a refusal: "retry now". */
+  retryNow(task: TaskRecord): void {
+    this.offlineUntil = 0;
+    this.store.set('outbox_retry_at', '0');
+    taskTransition(this, task, 'retry-now');
+    this.changed();
+  }
+
+  /** The poll runs at once (start of `--once`, a new server), whatever its schedule said. */
+  pollNow(): void {
+    this.offlineUntil = 0;
+    const poll = this.store.task('poll');
+    if (poll?.state === 'queued') taskTransition(this, poll, 'retry-now');
+    this.changed();
+  }
+
+  // ---- the lanes ---------------------------------------------------------------------------------
+
+  /** Starts what is due and may start now, without waiting for it; true when it started anything. */
+  startDue(): boolean {
+    if (this.signal.aborted) return false;
+    this.more = false;
+    let started = false;
+    if (!this.outbox.busy && this.outbox.due()) {
+      void this.outbox.flush();
+      started = true;
     }
-    throw new Error(`target ${this.target.id} did ${maxSteps} steps without becoming idle; a task is probably looping`);
+    for (const lane of ['control', 'download'] as const) {
+      if (this.lanes[lane]) continue;
+      const task = this.pick(lane);
+      if (!task) continue;
+      started = true;
+      this.lanes[lane] = this.runLane(lane, task).finally(() => {
+        this.lanes[lane] = null;
+        this.changed();
+      });
+    }
+    return started;
   }
 
-  /** Runs at most one task; returns true when it did any work (so the caller ticks again at once). */
-  async tick(): Promise<boolean> {
+  /** The lane's next task that may run now; due tasks whose condition does not hold are held on the way. */
+  private pick(lane: TaskLane): TaskRecord | null {
     const now = this.now();
-    let worked = false;
-    if (!this.isOffline() && this.outboxRetryAt() <= now && this.store.nextOutbox()) {
-      worked = (await flushOutbox(this)) || worked;
+    for (let i = 0; i < PICKS_PER_TICK; i += 1) {
+      const task = this.store.dueTask(lane, now);
+      if (!task) return null;
+      const condition = this.conditionFor(task);
+      if (condition.kind !== 'none') taskTransition(this, task, 'hold', { condition });
+      else if (this.isOffline() && this.needsNetwork(task)) this.waitForServer(task);
+      else return task;
     }
-    for (const task of this.store.tasks()) {
-      if (task.state !== 'queued' || task.nextRun > now) continue;
-      const reason = this.conditionFor(task);
-      if (reason) {
-        if (task.waitingFor !== reason) this.store.updateTask(task.id, { waitingFor: reason }, now);
-        continue;
+    this.more = true;
+    return null;
+  }
+
+  /** Records that the task waits for the server; the end of the outage wakes it (`serverBack`). */
+  waitForServer(task: TaskRecord): void {
+    this.waitsForServer = true;
+    taskTransition(this, task, 'offline');
+  }
+
+  private async runLane(lane: TaskLane, picked: TaskRecord): Promise<void> {
+    let task = picked;
+    let release = (): void => undefined;
+    if (lane === 'download' && this.opts.downloadSlot) {
+      release = await this.opts.downloadSlot();
+      // Time passed while waiting for a place: the task may have been paused, removed or held meanwhile.
+      const fresh = this.store.taskById(task.id);
+      if (this.signal.aborted || !fresh || fresh.state !== 'queued' || isHeld(fresh.wait) || this.conditionFor(fresh).kind !== 'none') {
+        release();
+        return;
       }
-      if (this.isOffline() && this.needsNetwork(task)) {
-        const waiting = `offline, retrying in ${describeDelay(this.offlineUntil - now)}`;
-        if (task.waitingFor !== waiting) this.store.updateTask(task.id, { waitingFor: waiting }, now);
-        continue;
-      }
+      task = fresh;
+    }
+    try {
       await this.run(task);
-      return true;
+    } finally {
+      release();
     }
-    return worked;
   }
 
-  private async run(task: TaskRecord): Promise<void> {
-    const now = this.now();
+  private async run(picked: TaskRecord): Promise<void> {
+    const download = picked.kind === 'download';
     const abort = new AbortController();
     const onStop = () => abort.abort();
     this.signal.addEventListener('abort', onStop, { once: true });
-    if (task.packageId) this.taskAborts.set(task.packageId, abort);
-    this.store.updateTask(task.id, { state: 'running', waitingFor: '', lastError: '' }, now);
-    if (task.kind === 'download') this.store.set('current_package', this.store.package(task.packageId)?.name ?? task.packageId);
+    if (download) {
+      this.taskAborts.set(picked.packageId, abort);
+      this.store.set('current_package', this.store.package(picked.packageId)?.name ?? picked.packageId);
+    }
+    const task = taskTransition(this, picked, 'start').task!;
     try {
       switch (task.kind) {
         case 'poll': await runPoll(this, task); break;
@@ -266,88 +349,70 @@ export class ClientSession {
         case 'file-collection': await runReport(this, task); break;
       }
     } catch (err) {
-      this.failed(task, err);
+      handleFailure(this, task, err);
+    } finally {
+      this.signal.removeEventListener('abort', onStop);
+      if (download) {
+        if (this.taskAborts.get(task.packageId) === abort) this.taskAborts.delete(task.packageId);
+        this.store.set('current_package', '');
+      }
+      this.emit({ type: 'changed', targetId: this.target.id });
     }
-    if (task.kind === 'download') this.store.set('current_package', '');
-    this.signal.removeEventListener('abort', onStop);
-    if (this.taskAborts.get(task.packageId) === abort) this.taskAborts.delete(task.packageId);
-    this.emit({ type: 'changed', targetId: this.target.id });
   }
 
-  /** Records a failed attempt; decides between waiting (offline), retrying and giving up. */
-  failed(task: TaskRecord, err: unknown): void {
-    const now = this.now();
-    const s = this.settings();
-    const message = describeError(err);
-    const current = this.store.task(task.kind, task.packageId);
-    if (!current) return; // the task was removed meanwhile (package no longer listed)
-    if (err instanceof DockhandError && err.code === 'CANCELLED') {
-      // Paused by a technician, or the station is stopping: the checkpoint is kept, nothing is spent.
-      const waitingFor = this.signal.aborted ? 'stopped; resumes at next start' : this.conditionFor(current) || 'stopped';
-      if (current.state === 'running') this.store.updateTask(current.id, { state: 'queued', waitingFor }, now);
-      return;
-    }
-    if (err instanceof DockhandError && err.code === 'LINK' && !this.connected()) {
-      // Undocked mid-task: nothing is lost (the device keeps what it received); it resumes at the next dock.
-      this.store.updateTask(current.id, { state: 'queued', nextRun: now, lastError: message, waitingFor: 'waiting for dock' }, now);
-      this.log('warn', `${task.kind}${task.packageId ? ` ${task.packageId}` : ''} paused: ${message}`, task.packageId);
-      return;
-    }
-    const network = err instanceof DockhandError && err.code === 'NETWORK';
-    if (network && task.kind !== 'poll') {
-      // Offline: nothing is dropped and no retry is spent (the seed: queued until the network is back).
-      this.store.updateTask(current.id, {
-        state: 'queued', nextRun: now + s.retryIntervalMs, lastError: message,
-        waitingFor: `offline, retrying in ${describeDelay(s.retryIntervalMs)}`,
-      }, now);
-      this.problems.push({ at: now, message });
-      return;
-    }
-    if (err instanceof DockhandError && err.code === 'PATH_REFUSED') {
-      this.giveUp(current, message); // retrying cannot make a hostile path safe
-      return;
-    }
-    const attempts = current.attempts + 1;
-    const decision = afterFailure(attempts, s, now);
-    if (!decision.giveUp) {
-      this.store.updateTask(current.id, {
-        state: 'queued', attempts, nextRun: decision.nextRun, lastError: message,
-        waitingFor: `${network ? 'offline' : 'failed'}, retrying in ${describeDelay(s.retryIntervalMs)} (retry ${attempts} of ${s.retryCount})`,
-      }, now);
-      this.log(network ? 'warn' : 'error', `${task.kind}${task.packageId ? ` ${task.packageId}` : ''}: ${message}`, task.packageId);
-      if (network) this.problems.push({ at: now, message });
-      return;
-    }
-    this.giveUp(current, message);
+  /** Delivers the outbox now (one flusher; see outbox.ts), without waiting for it. */
+  kickOutbox(): void {
+    if (!this.signal.aborted) void this.outbox.flush();
   }
 
-  private giveUp(task: TaskRecord, message: string): void {
-    const now = this.now();
-    const s = this.settings();
-    switch (task.kind) {
-      case 'poll':
-        // The poll task never expires (spec §4.1): after the retries it waits for its regular interval.
-        this.store.updateTask(task.id, {
-          state: 'queued', attempts: 0, nextRun: now + s.pollIntervalMs, lastError: message,
-          waitingFor: `poll failed ${s.retryCount + 1} times; next poll in ${describeDelay(s.pollIntervalMs)}`,
-        }, now);
-        this.log('error', `poll failed, giving up until the next poll interval: ${message}`);
-        return;
-      case 'instruction':
-        this.store.updateTask(task.id, { state: 'failed', lastError: message, waitingFor: '' }, now);
-        this.store.updatePackage(task.packageId, { state: 'failed', lastResult: message }, now);
-        this.log('error', `no instructions for package ${task.packageId} after ${s.retryCount + 1} attempts: ${message}; ` +
-          'it is asked for again at the next poll', task.packageId);
-        return;
-      case 'download':
-        giveUpDownload(this, task, message);
-        return;
-      case 'software-inventory':
-      case 'machine-inventory':
-      case 'file-collection':
-        this.store.updateTask(task.id, { state: 'queued', attempts: 0, lastError: message, nextRun: now + s.pollIntervalMs, waitingFor: '' }, now);
-        this.log('error', `${task.kind} report failed: ${message}`);
-        return;
+  /** Something may be due now (a lane ended, a message was delivered, an outside event): wake the loop. */
+  changed(): void {
+    for (const w of [...this.waiters]) w();
+    this.waiters.clear();
+  }
+
+  /** Calls `fn` once, at the next `changed()`; returns a function that forgets it. */
+  onChange(fn: () => void): () => void {
+    this.waiters.add(fn);
+    return () => this.waiters.delete(fn);
+  }
+
+  /** Resolves at the next `changed()`. */
+  whenChanged(): Promise<void> {
+    return new Promise((resolve) => this.onChange(resolve));
+  }
+
+  /** Work is under way in a lane or the outbox. */
+  busy(): boolean {
+    return this.lanes.control !== null || this.lanes.download !== null || this.outbox.busy;
+  }
+
+  /** Waits for the work under way to end (after `stop()`, before the database closes). */
+  async idle(): Promise<void> {
+    while (this.busy()) await this.whenChanged();
+  }
+
+  /** The next time something of a free lane (or the outbox) may become due; null when nothing waits. */
+  nextWake(): number | null {
+    if (this.more) return this.now();
+    const times: number[] = [];
+    for (const lane of ['control', 'download'] as const) {
+      const at = this.lanes[lane] ? null : this.store.nextDue(lane);
+      if (at !== null) times.push(at);
     }
+    const outbox = this.outbox.busy ? null : this.outbox.nextAttempt();
+    if (outbox !== null) times.push(outbox);
+    return times.length ? Math.min(...times) : null;
+  }
+
+  /** Runs this session's due work (lanes side by side) until nothing more is due now. */
+  async runUntilIdle(maxSteps = 1_000_000): Promise<void> {
+    for (let step = 0; step < maxSteps; step += 1) {
+      const started = this.startDue();
+      if (started || this.busy()) await this.whenChanged();
+      else if (this.more) await new Promise<void>((resolve) => setImmediate(resolve));
+      else return;
+    }
+    throw new Error(`target ${this.target.id} did ${maxSteps} steps without becoming idle; a task is probably looping`);
   }
 }

@@ -136,6 +136,8 @@ export async function stationCommand(args: string[]): Promise<number> {
       process.stdout.write(`web console: ${ui.url}\n`);
     }
     if (values.once) {
+      // Every target is due: a run that follows a failed one contacts the server, whatever the retry said.
+      station.pollNow();
       await station.runUntilIdle();
       const problems = station.problems();
       if (problems.length > 0) {

@@ -141,13 +141,14 @@ export async function startStationRuntime(opts: RuntimeOptions): Promise<Station
       if (change.serialPorts !== undefined) next.serialPorts = change.serialPorts;
       if (change.server !== undefined && change.server !== settings().server) {
         next.server = deviceEndpoint(change.server);
-        station.local.store.set('configured_server', next.server);
-        station.local.store.set('server', next.server);
+        station.setServer(next.server); // every session, the known devices' too, and each polls at once
       }
       const relink = next.baudRate !== config.baudRate || next.usb.join() !== config.usb.join() || next.serialPorts.join() !== config.serialPorts.join();
+      const newServer = next.server !== config.server ? next.server : undefined;
       save(next);
       if (relink) await startDocking();
-      return `settings saved${change.concurrency !== undefined ? '; the new concurrency applies at the next start' : ''}`;
+      return `settings saved${change.concurrency !== undefined ? '; the new concurrency applies at the next start' : ''}` +
+        `${newServer ? `; polling ${newServer} now` : ''}`;
     },
     addSerialPort: async (p) => {
       if (config.serialPorts.includes(p)) return `${p} is already watched`;

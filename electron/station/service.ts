@@ -13,6 +13,7 @@ import type { Station } from './station.js';
 import { packageKey } from '../engine/confine.js';
 import { collectStatus } from './status.js';
 import { acceptPackage } from './station-commands.js';
+import { taskTransition } from '../engine/transitions.js';
 
 export interface ServiceHooks {
   /** Settings as the runtime keeps them (config file + live values). */
@@ -122,10 +123,11 @@ export class StationService implements StationClient {
       const pkgs = v.packages.filter((p) => p.target === d.id && p.lastResult);
       return { ...d, lastResult: pkgs.at(-1)?.lastResult ?? '' };
     });
+    const optional = new Set(v.packages.filter((p) => p.required === false).map((p) => `${p.target}|${p.id}`));
     const tasks: Task[] = v.tasks.map((t) => ({
       id: `${t.target}|${t.kind}|${t.package}`, target: t.target, targetName: names.get(t.target) ?? (t.target === this.station.local.target.id ? 'this station' : t.target),
-      kind: t.kind, package: t.package, packageName: t.packageName, state: t.state, nextRun: t.nextRun, waitingFor: t.waitingFor,
-      attempts: t.attempts, lastError: t.lastError, optional: sessionOf(t.target)?.store.package(t.package)?.required === false,
+      kind: t.kind, package: t.package, packageName: t.packageName, state: t.state, nextRun: t.nextRun, wait: t.wait, waitingFor: t.waitingFor,
+      attempts: t.attempts, lastError: t.lastError, optional: optional.has(`${t.target}|${t.package}`),
     }));
     const paused = (target: string, pkg: string) => sessionOf(target)?.pausedPackages().includes(pkg) ?? false;
     const transfers: Transfer[] = [];
@@ -247,8 +249,9 @@ export class StationService implements StationClient {
         const s = this.session(c.target);
         const t = this.task(c.target, c.taskId);
         if (t.kind === 'poll') throw new Error('the poll cannot be cancelled: it never expires (spec §4.1)');
+        if (t.state !== 'queued' && t.state !== 'running') throw new Error(`the task is ${t.state} already`);
+        taskTransition(s, t, 'cancel', { reason: 'cancelled by a technician' });
         s.abortTask(t.packageId);
-        s.store.updateTask(t.id, { state: 'failed', lastError: 'cancelled by a technician', waitingFor: '' }, this.station.clock.now());
         return 'cancelled; the package is asked for again at the next poll if the server still lists it';
       }
       case 'pauseTransfer':

@@ -1,6 +1,8 @@
 // Composition root of the station: one client session per managed target — the station itself, plus every
 // device that ever docked — sharing one package cache and one rate limiter, and the loops that run them.
-// Sessions run side by side; a semaphore bounds how many tasks run at once (the concurrency setting).
+// Sessions run side by side, each with its own lanes (engine/session.ts); a semaphore bounds how many
+// download events run at once over all targets (the concurrency setting). The station also carries the
+// events that concern every session: a dock or undock, a new server, the end of an outage.
 import { mkdir, rm } from 'node:fs/promises';
 import { existsSync, readdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
@@ -37,7 +39,7 @@ export interface StationOptions {
   maxUndeclaredDownloadBytes?: number;
   /** How the station classifies its own connection for package Flags; `auto` reads the link speed. */
   bandwidth?: 'auto' | BandwidthClass;
-  /** How many tasks (over all targets) may run at once; at least 8 by default. */
+  /** How many download events (over all targets) may run at once; 8 by default. */
   concurrency?: number;
   clock?: Clock;
   emit?: (e: EngineEvent) => void;
@@ -83,7 +85,6 @@ export class Station {
   readonly devices = new Map<string, TetheredTarget>();
   readonly clock: Clock;
   private readonly semaphore: Semaphore;
-  private readonly wakers = new Set<() => void>();
   private running: { signal: AbortSignal; loops: Promise<void>[] } | null = null;
   private closed = false;
   private unprotect: () => void = () => undefined;
@@ -121,11 +122,6 @@ export class Station {
     // Before any session runs: a command an earlier run of the station left behind is ended, never doubled.
     await endLeftoverCommands(new CommandJournal(store), (m) => store.log('warn', m, '', clock.now()));
     const id = resolveId(store, opts.id);
-    // A server given on the command line replaces the one kept (even one a PollServer moved us to).
-    if (store.get('configured_server') !== opts.server) {
-      store.set('configured_server', opts.server);
-      store.set('server', opts.server);
-    }
     store.set('root', root);
     const bandwidthSetting = opts.bandwidth ?? 'auto';
     let detected: BandwidthClass | null = null;
@@ -139,14 +135,60 @@ export class Station {
     const target = new LocalTarget({
       id, root, bandwidth, hostPrograms: opts.allowPrograms ?? [], ...(opts.commandTimeoutMs ? { commandTimeoutMs: opts.commandTimeoutMs } : {}),
     });
+    let station: Station | null = null;
     const session = new ClientSession({
       store, target, clock, cache, allowCommands: opts.allowCommands ?? false, ...(opts.emit ? { emit: opts.emit } : {}),
+      downloadSlot: () => station!.semaphore.acquire(), onContact: (server) => station!.contact(server),
     });
-    session.start();
-    const station = new Station({ ...opts, root }, session, cache, limiter, bandwidth);
+    station = new Station({ ...opts, root }, session, cache, limiter, bandwidth);
     station.unprotect = unprotect;
+    station.adoptServer(session, opts.server);
+    session.start();
     station.loadKnownDevices();
     return station;
+  }
+
+  /**
+   * A server given on the command line or in Settings replaces the one a session kept (even one a
+   * PollServer moved it to); the session then polls it at once. A PollServer move is kept across restarts
+   * as long as the configured server stays the same.
+   */
+  private adoptServer(session: ClientSession, server: string): boolean {
+    const { store } = session;
+    if (store.get('configured_server') === server) return false;
+    store.set('configured_server', server);
+    store.set('server', server);
+    session.pollNow();
+    return true;
+  }
+
+  /** The management server changes for every target — the station's and every known device's. */
+  setServer(server: string): void {
+    this.opts.server = server;
+    for (const s of this.sessions.values()) {
+      if (this.adoptServer(s, server)) s.log('info', `the management server is now ${server}; polling it now`);
+    }
+  }
+
+  /** Every target polls now (`station --once`): undocked devices' polls wait for their dock. */
+  pollNow(): void {
+    for (const s of this.sessions.values()) s.pollNow();
+  }
+
+  /**
+   * A session heard from `server`. If any target could not reach it before, the outage is over for every
+   * target of that server: what waited only for it runs now, instead of each sitting out its own retry.
+   */
+  private contact(server: string): void {
+    const origin = originOf(server);
+    for (const s of this.sessions.values()) {
+      if ((s.offlineUntil !== 0 || s.waitsForServer) && originOf(s.settings().server) === origin) s.serverBack();
+    }
+  }
+
+  /** A device docked or left, or the station's connection changed: conditions of that kind may hold now. */
+  private connectionChanged(session: ClientSession): void {
+    session.release(['dock', 'connection']);
   }
 
   /**
@@ -178,7 +220,7 @@ export class Station {
     const session = this.sessions.get(id)!;
     session.log('info', `device ${link.hello.name} (${id}) docked on ${link.port}`);
     link.onClose((reason) => this.undock(id, link, reason));
-    this.wake();
+    this.connectionChanged(session);
     return target;
   }
 
@@ -188,7 +230,6 @@ export class Station {
     if (known) return known;
     const store = opened ?? new ClientStore(deviceTargetDb(this.opts.dataDir, id));
     store.set('id', id);
-    if (!store.get('server')) store.set('server', this.local.store.get('server') ?? this.opts.server);
     let session: ClientSession | null = null;
     const target = new TetheredTarget({
       id, store, clock: this.clock, bandwidth: this.bandwidth, log: (line) => session?.log('info', line),
@@ -200,9 +241,12 @@ export class Station {
     // Devices run their own command lines: running them is what the device is managed for.
     session = new ClientSession({
       store, target, clock: this.clock, cache: this.cache, allowCommands: true, ...(this.opts.emit ? { emit: this.opts.emit } : {}),
+      downloadSlot: () => this.semaphore.acquire(), onContact: (server) => this.contact(server),
     });
     this.devices.set(id, target);
     this.sessions.set(id, session);
+    // A device polls the station's configured server; one the server moved it to (PollServer) stays its own.
+    this.adoptServer(session, this.local.store.get('configured_server') ?? this.opts.server);
     session.start();
     if (this.running) this.running.loops.push(this.loop(session, this.running.signal));
     return target;
@@ -234,56 +278,45 @@ export class Station {
     if (!target || !session) return;
     if (!target.detach(reason, link)) return; // a newer link replaced this one
     session.log('info', `device ${link.hello.name} (${id}) undocked: ${reason}`);
-    this.wake();
-  }
-
-  private async tickOne(session: ClientSession): Promise<boolean> {
-    const release = await this.semaphore.acquire();
-    try {
-      return await session.tick();
-    } finally {
-      release();
-    }
+    this.connectionChanged(session);
   }
 
   /** Runs every session's due work, side by side, until nothing more is due now. */
-  async runUntilIdle(maxSteps = 10_000): Promise<void> {
-    const idle = async (s: ClientSession) => {
-      for (let step = 0; step < maxSteps; step += 1) {
-        if (!(await this.tickOne(s))) return;
-      }
-      throw new Error(`target ${s.target.id} did ${maxSteps} steps without becoming idle; a task is probably looping`);
-    };
+  async runUntilIdle(): Promise<void> {
     let seen = 0;
     while (seen !== this.sessions.size) {
       seen = this.sessions.size;
-      await Promise.all([...this.sessions.values()].map(idle));
+      await Promise.all([...this.sessions.values()].map((s) => s.runUntilIdle()));
     }
   }
 
+  /**
+   * One session's loop: start what is due, then sleep until something changes for it (work ended, an
+   * outside event) or its next task comes due — looking again at least every `recheckMs`, because another
+   * process (`station accept`) may change its database.
+   */
   private async loop(session: ClientSession, signal: AbortSignal, recheckMs = 2000): Promise<void> {
     while (!signal.aborted && !session.signal.aborted) {
-      let worked = false;
       try {
-        worked = await this.tickOne(session);
+        session.startDue();
       } catch (err) {
         session.log('error', `internal error, continuing: ${(err as Error).stack ?? String(err)}`);
       }
-      if (worked) continue;
       const wake = session.nextWake();
-      const delay = Math.max(10, Math.min(recheckMs, wake === null ? recheckMs : wake - this.clock.now()));
+      const delay = Math.max(0, Math.min(recheckMs, wake === null ? recheckMs : wake - this.clock.now()));
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);
           signal.removeEventListener('abort', done);
-          this.wakers.delete(done);
+          off();
           resolve();
         };
         const timer = setTimeout(done, delay);
         signal.addEventListener('abort', done, { once: true });
-        this.wakers.add(done);
+        const off = session.onChange(done);
       });
     }
+    await session.idle();
   }
 
   /** Runs every session until `signal` aborts; sessions of devices that dock later join in. */
@@ -300,9 +333,9 @@ export class Station {
     this.running = null;
   }
 
-  /** Something outside changed (a device docked, a package was accepted): look again now. */
+  /** Something outside changed (a package was accepted, a transfer resumed): every session looks again. */
   wake(): void {
-    for (const w of [...this.wakers]) w();
+    for (const s of this.sessions.values()) s.changed();
   }
 
   /** Forgets an undocked device: its session stops and its client database is deleted. */
@@ -312,6 +345,7 @@ export class Station {
     if (!target || !session) throw new Error(`no device ${id} is known to this station`);
     if (target.docked) throw new Error(`device ${id} is docked; undock it before forgetting it`);
     session.stop();
+    await session.idle();
     this.sessions.delete(id);
     this.devices.delete(id);
     session.store.close();
@@ -331,5 +365,13 @@ export class Station {
     }
     this.cache.close();
     this.unprotect();
+  }
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
   }
 }

@@ -5,10 +5,11 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ClientStore } from '../store/client-store.js';
 import { CacheStore } from '../store/cache-store.js';
-import { describeDelay, describeWhen } from '../engine/schedule.js';
+import { describeWhen } from '../engine/schedule.js';
 import type { TaskRecord } from '../../shared/model/client.js';
 import { readConfig, type StationConfig } from './config.js';
 import { packageKey } from '../engine/confine.js';
+import { describeWait, type TaskWait } from '../../shared/model/wait.js';
 
 export interface TaskView {
   target: string;
@@ -17,6 +18,9 @@ export interface TaskView {
   packageName: string | null;
   state: TaskRecord['state'];
   nextRun: string;
+  /** What it waits for, as data (shared/model/wait.ts) … */
+  wait: TaskWait;
+  /** … and in words. */
   waitingFor: string;
   attempts: number;
   lastError: string;
@@ -53,16 +57,12 @@ export interface StatusView {
   settings?: Pick<StationConfig, 'allowCommands' | 'allowPrograms' | 'rateLimit' | 'maxUndeclaredDownloadBytes'> | { error: string };
 }
 
-/** What a waiting task waits for, in words: its condition, or its schedule. */
+/** What a task waits for, in words: its wait (worded in one place, `describeWait`), or its state. */
 export function waitingWords(t: TaskRecord, now: number): string {
   if (t.state === 'done') return '';
   if (t.state === 'failed') return `gave up: ${t.lastError}`;
   if (t.state === 'running') return 'running';
-  if (t.waitingFor.startsWith('offline') || t.waitingFor.startsWith('failed')) {
-    return t.nextRun > now ? t.waitingFor.replace(/in [^(]*?(?=( \(|$))/, `in ${describeDelay(t.nextRun - now)}`) : t.waitingFor;
-  }
-  if (t.waitingFor) return t.waitingFor;
-  return t.nextRun > now ? `scheduled ${describeWhen(t.nextRun)}` : 'due now';
+  return describeWait(t.wait, now) || (t.nextRun > now ? `scheduled ${describeWhen(t.nextRun)}` : 'due now');
 }
 
 function targetDbs(dataDir: string): Array<{ kind: 'local' | 'tethered'; file: string }> {
@@ -96,7 +96,7 @@ export function collectStatus(targets: Array<{ kind: 'local' | 'tethered'; store
     for (const t of store.tasks()) {
       view.tasks.push({
         target: id, kind: t.kind, package: t.packageId, packageName: names.get(t.packageId) ?? null, state: t.state,
-        nextRun: new Date(t.nextRun).toISOString(), waitingFor: waitingWords(t, now), attempts: t.attempts, lastError: t.lastError,
+        nextRun: new Date(t.nextRun).toISOString(), wait: t.wait, waitingFor: waitingWords(t, now), attempts: t.attempts, lastError: t.lastError,
       });
     }
     for (const cp of store.checkpoints()) {

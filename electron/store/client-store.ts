@@ -3,8 +3,10 @@
 import { openDatabase, type Db } from './sqlite.js';
 import { clientMigrations } from './client-schema.js';
 import type {
-  CheckpointRecord, LogRecord, OutboxRecord, PackageRecord, PackageState, TaskKind, TaskRecord, TaskState,
+  CheckpointRecord, DownloadRunRecord, EventOutcome, EventPhase, LogRecord, OutboxRecord, PackageRecord, PackageState,
+  TaskKind, TaskRecord, TaskState,
 } from '../../shared/model/client.js';
+import { NO_WAIT, type TaskWait, type TaskWaitKind } from '../../shared/model/wait.js';
 
 type Row = Record<string, unknown>;
 
@@ -39,6 +41,16 @@ function toPackage(r: Row): PackageRecord {
   };
 }
 
+/** A stored wait; a value this version cannot read (hand-edited, a newer version's kind) counts as none. */
+function toWait(v: unknown): TaskWait {
+  try {
+    const w = JSON.parse(String(v)) as TaskWait;
+    return typeof w === 'object' && w !== null && typeof w.kind === 'string' ? w : NO_WAIT;
+  } catch {
+    return NO_WAIT;
+  }
+}
+
 function toTask(r: Row): TaskRecord {
   return {
     id: Number(r.id),
@@ -48,7 +60,7 @@ function toTask(r: Row): TaskRecord {
     nextRun: Number(r.next_run),
     attempts: Number(r.attempts),
     phase: String(r.phase) as TaskRecord['phase'],
-    waitingFor: String(r.waiting_for),
+    wait: toWait(r.wait),
     lastError: String(r.last_error),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
@@ -83,8 +95,19 @@ const PACKAGE_COLUMNS: Record<string, string> = {
 };
 
 const TASK_COLUMNS: Record<string, string> = {
-  state: 'state', nextRun: 'next_run', attempts: 'attempts', phase: 'phase', waitingFor: 'waiting_for', lastError: 'last_error',
+  state: 'state', nextRun: 'next_run', attempts: 'attempts', phase: 'phase', wait: 'wait', lastError: 'last_error',
 };
+
+/** Two task lanes run side by side in a session: download events, and everything else. */
+export type TaskLane = 'control' | 'download';
+
+function toRun(r: Row): DownloadRunRecord {
+  return {
+    id: Number(r.id), packageId: String(r.package_id), name: str(r.name), sha256: str(r.sha256), startedAt: Number(r.started_at),
+    endedAt: num(r.ended_at), outcome: str(r.outcome) as EventOutcome | null, failedPhase: str(r.failed_phase) as EventPhase | null,
+    exitCode: num(r.exit_code), reason: String(r.reason),
+  };
+}
 
 export class ClientStore {
   readonly db: Db;
@@ -95,6 +118,11 @@ export class ClientStore {
 
   close(): void {
     this.db.close();
+  }
+
+  /** Runs `fn` as one write transaction; called inside another, it joins that one. */
+  transaction<T>(fn: () => T): T {
+    return this.db.inTransaction ? fn() : this.db.transaction(fn).immediate();
   }
 
   // ---- key/value: identity and settings ---------------------------------------------------------
@@ -134,13 +162,14 @@ export class ClientStore {
       ON CONFLICT (id) DO UPDATE SET state = 'needs-instructions', updated_at = excluded.updated_at`).run(id, now, now);
   }
 
-  setPackageInstructions(id: string, f: PackageInstructionFields, state: PackageState, now: number): void {
+  /** Stores an instruction response's metadata; the package's state moves by its transition (transitions.ts). */
+  setPackageInstructions(id: string, f: PackageInstructionFields): void {
     this.db.prepare(`UPDATE packages SET name = ?, short_description = ?, long_description = ?, required = ?,
         package_size = ?, flags = ?, start_at = ?, recurrence_ms = ?, behavior = ?, local_destination = ?,
-        command_line = ?, source_files = ?, sha256 = ?, state = ?, updated_at = ? WHERE id = ?`)
+        command_line = ?, source_files = ?, sha256 = ? WHERE id = ?`)
       .run(f.name, f.shortDescription, f.longDescription, f.required === null ? null : Number(f.required),
         f.packageSize, f.flags, f.startAt, f.recurrenceMs, f.behavior, f.localDestination, f.commandLine,
-        Number(f.sourceFiles), f.sha256, state, now, id);
+        Number(f.sourceFiles), f.sha256, id);
   }
 
   updatePackage(id: string, fields: Partial<Pick<PackageRecord,
@@ -158,28 +187,60 @@ export class ClientStore {
 
   // ---- tasks -----------------------------------------------------------------------------------
 
+  /** Rows of `tasks` read into records since the store opened: the scheduler's cost, for tests and benchmarks. */
+  taskRowsRead = 0;
+
+  private toTasks(rows: Row[]): TaskRecord[] {
+    this.taskRowsRead += rows.length;
+    return rows.map(toTask);
+  }
+
+  /** Every task (status views; the scheduler itself never reads them all). */
   tasks(): TaskRecord[] {
-    return (this.db.prepare('SELECT * FROM tasks ORDER BY next_run, id').all() as Row[]).map(toTask);
+    return this.toTasks(this.db.prepare('SELECT * FROM tasks ORDER BY next_run, id').all() as Row[]);
   }
 
   task(kind: TaskKind, packageId = ''): TaskRecord | null {
     const r = this.db.prepare('SELECT * FROM tasks WHERE kind = ? AND package_id = ?').get(kind, packageId) as Row | undefined;
-    return r ? toTask(r) : null;
+    return r ? this.toTasks([r])[0]! : null;
+  }
+
+  taskById(id: number): TaskRecord | null {
+    const r = this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as Row | undefined;
+    return r ? this.toTasks([r])[0]! : null;
+  }
+
+  /**
+   * The next task of `lane` that is due at `now` and not held by a condition, earliest first. One index
+   * search (tasks_due); tasks held for a dock, a connection, an acceptance or a technician are not read.
+   */
+  dueTask(lane: TaskLane, now: number): TaskRecord | null {
+    const r = this.db.prepare(`SELECT * FROM tasks INDEXED BY tasks_due
+      WHERE state = 'queued' AND lane = ? AND held = 0 AND next_run <= ? ORDER BY next_run, id LIMIT 1`).get(lane, now) as Row | undefined;
+    return r ? this.toTasks([r])[0]! : null;
+  }
+
+  /** When the earliest queued, unheld task of `lane` is due (null when none is). */
+  nextDue(lane: TaskLane): number | null {
+    const r = this.db.prepare(`SELECT MIN(next_run) AS at FROM tasks INDEXED BY tasks_due
+      WHERE state = 'queued' AND lane = ? AND held = 0`).get(lane) as Row;
+    return num(r.at);
   }
 
   /** Creates the task, or requeues the existing one of that kind and package (fresh attempts and phase). */
-  scheduleTask(kind: TaskKind, packageId: string, nextRun: number, now: number, waitingFor = ''): TaskRecord {
-    this.db.prepare(`INSERT INTO tasks (kind, package_id, state, next_run, waiting_for, created_at, updated_at)
+  scheduleTask(kind: TaskKind, packageId: string, nextRun: number, now: number, wait: TaskWait = NO_WAIT): TaskRecord {
+    this.db.prepare(`INSERT INTO tasks (kind, package_id, state, next_run, wait, created_at, updated_at)
         VALUES (?, ?, 'queued', ?, ?, ?, ?)
       ON CONFLICT (kind, package_id) DO UPDATE SET state = 'queued', next_run = excluded.next_run, attempts = 0,
-        phase = '', waiting_for = excluded.waiting_for, last_error = '', updated_at = excluded.updated_at`)
-      .run(kind, packageId, nextRun, waitingFor, now, now);
+        phase = '', wait = excluded.wait, last_error = '', updated_at = excluded.updated_at`)
+      .run(kind, packageId, nextRun, JSON.stringify(wait), now, now);
     return this.task(kind, packageId)!;
   }
 
   updateTask(id: number, fields: Partial<Pick<TaskRecord,
-    'state' | 'nextRun' | 'attempts' | 'phase' | 'waitingFor' | 'lastError'>>, now: number): void {
-    this.updateColumns('tasks', 'id', id, TASK_COLUMNS, fields, now);
+    'state' | 'nextRun' | 'attempts' | 'phase' | 'wait' | 'lastError'>>, now: number): void {
+    const { wait, ...rest } = fields;
+    this.updateColumns('tasks', 'id', id, TASK_COLUMNS, wait === undefined ? rest : { ...rest, wait: JSON.stringify(wait) }, now);
   }
 
   /** One UPDATE of the named fields (booleans stored as 0/1) and `updated_at`. */
@@ -203,17 +264,66 @@ export class ClientStore {
 
   /**
    * Recover on start: a task left `running` was cut off by a crash. It becomes due now; its phase says
-   * where it stopped, so the event neither repeats a status message nor skips one.
+   * where it stopped, so the event neither repeats a status message nor skips one. A download run left
+   * open ends as interrupted. Returns how many tasks were resumed.
    */
   recoverInterruptedTasks(now: number): number {
-    return this.db.prepare(`UPDATE tasks SET state = 'queued', next_run = MIN(next_run, ?), waiting_for = '',
-      updated_at = ? WHERE state = 'running'`).run(now, now).changes;
+    return this.db.transaction(() => {
+      this.db.prepare(`UPDATE download_history SET ended_at = ?, outcome = 'interrupted',
+        reason = 'the station stopped while this ran (a crash or a kill); it resumes where it stopped' WHERE ended_at IS NULL`).run(now);
+      return this.db.prepare(`UPDATE tasks SET state = 'queued', next_run = MIN(next_run, ?), wait = '{"kind":"none"}',
+        updated_at = ? WHERE state = 'running'`).run(now, now).changes;
+    }).immediate();
   }
 
-  /** After a restart, work that was only waiting for the network is tried again at once. */
-  wakeNetworkWaits(now: number): void {
-    this.db.prepare(`UPDATE tasks SET next_run = ?, updated_at = ? WHERE state = 'queued' AND next_run > ?
-      AND waiting_for LIKE 'offline%'`).run(now, now, now);
+  /**
+   * Lets held tasks be looked at again: their condition (of one of `kinds`) may have changed. They become
+   * unheld and the scheduler re-checks each when it comes due. `packageId` narrows it to one package.
+   */
+  releaseHeld(kinds: readonly TaskWaitKind[], now: number, packageId?: string): number {
+    if (kinds.length === 0) return 0;
+    const marks = kinds.map(() => '?').join(', ');
+    const only = packageId === undefined ? '' : ' AND package_id = ?';
+    return this.db.prepare(`UPDATE tasks INDEXED BY tasks_waiting SET wait = '{"kind":"none"}', updated_at = ?
+      WHERE state = 'queued' AND wait_kind IN (${marks})${only}`)
+      .run(now, ...kinds, ...(packageId === undefined ? [] : [packageId])).changes;
+  }
+
+  /** The server can be reached again (or the station restarted): work that only waited for it is due now. */
+  wakeServerWaits(now: number): number {
+    return this.db.prepare(`UPDATE tasks INDEXED BY tasks_waiting SET next_run = MIN(next_run, ?), wait = '{"kind":"none"}',
+      updated_at = ? WHERE state = 'queued' AND wait_kind = 'server'`).run(now, now).changes;
+  }
+
+  /** How many queued tasks wait, per kind of wait (a status count; one index scan). */
+  waitCounts(): Partial<Record<TaskWaitKind, number>> {
+    const rows = this.db.prepare(`SELECT wait_kind AS k, COUNT(*) AS n FROM tasks INDEXED BY tasks_waiting
+      WHERE state = 'queued' GROUP BY wait_kind`).all() as Row[];
+    return Object.fromEntries(rows.map((r) => [String(r.k), Number(r.n)]));
+  }
+
+  // ---- download history --------------------------------------------------------------------------
+
+  /** A download event starts a run; returns its id. */
+  startRun(packageId: string, name: string | null, sha256: string | null, now: number): number {
+    return Number(this.db.prepare('INSERT INTO download_history (package_id, name, sha256, started_at) VALUES (?, ?, ?, ?)')
+      .run(packageId, name, sha256, now).lastInsertRowid);
+  }
+
+  /** The run ends (once: a run that already ended is left as it was). */
+  endRun(id: number, end: { outcome: EventOutcome; failedPhase?: EventPhase | null; exitCode?: number | null; reason?: string; sha256?: string | null }, now: number): void {
+    this.db.prepare(`UPDATE download_history SET ended_at = ?, outcome = ?, failed_phase = ?, exit_code = ?, reason = ?,
+        sha256 = COALESCE(?, sha256) WHERE id = ? AND ended_at IS NULL`)
+      .run(now, end.outcome, end.failedPhase ?? null, end.exitCode ?? null, end.reason ?? '', end.sha256 ?? null, id);
+  }
+
+  /** Runs of download events, oldest first: all, or one package's; at most `limit` of the newest. */
+  downloadHistory(options: { packageId?: string; limit?: number } = {}): DownloadRunRecord[] {
+    const limit = options.limit ?? -1;
+    const rows = (options.packageId === undefined
+      ? this.db.prepare('SELECT * FROM download_history ORDER BY id DESC LIMIT ?').all(limit)
+      : this.db.prepare('SELECT * FROM download_history WHERE package_id = ? ORDER BY id DESC LIMIT ?').all(options.packageId, limit)) as Row[];
+    return rows.reverse().map(toRun);
   }
 
   // ---- checkpoints -----------------------------------------------------------------------------

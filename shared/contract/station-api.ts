@@ -19,6 +19,18 @@ export const DeviceSchema = z.object({
   undockReason: z.string(),
 });
 
+/** Why a task is not running now, as data (shared/model/wait.ts `TaskWait`; times are epoch milliseconds). */
+export const TaskWaitSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }),
+  z.object({ kind: z.literal('dock'), cradledOnly: z.boolean().optional() }),
+  z.object({ kind: z.literal('connection'), flags: z.number() }),
+  z.object({ kind: z.literal('schedule'), until: z.number() }),
+  z.object({ kind: z.literal('acceptance') }),
+  z.object({ kind: z.literal('server'), until: z.number(), detail: z.string().optional() }),
+  z.object({ kind: z.literal('technician'), reason: z.enum(['paused', 'stopped']) }),
+  z.object({ kind: z.literal('retry'), until: z.number(), attempt: z.number(), of: z.number(), reason: z.string() }),
+]);
+
 export const TaskSchema = z.object({
   id: z.string(),
   target: z.string(),
@@ -29,7 +41,9 @@ export const TaskSchema = z.object({
   state: z.enum(['queued', 'running', 'done', 'failed']),
   /** ISO time of the next run. */
   nextRun: z.string(),
-  /** What the task waits for, in words: "waiting for dock", "scheduled 23 Nov 02:00", "offline, retrying in 2 min". */
+  /** What the task waits for, as data: the UI decides on this, never on the words. */
+  wait: TaskWaitSchema,
+  /** The same in words (`describeWait`): "waiting for dock", "scheduled in 3 days", "the server cannot be reached; retrying in 2 min". */
   waitingFor: z.string(),
   attempts: z.number(),
   lastError: z.string(),

@@ -4,6 +4,7 @@
 export type ErrorCode =
   | 'PROTOCOL' // a document could not be read or built
   | 'NETWORK' // the server could not be reached or the connection dropped
+  | 'TLS' // the server was reached but its certificate is not trusted (self-signed, expired, another host's)
   | 'HTTP_STATUS' // the server answered with a non-2xx status
   | 'SIZE_MISMATCH' // the bytes received do not match the size announced
   | 'HASH_MISMATCH' // the bytes received do not match the published SHA-256

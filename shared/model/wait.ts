@@ -27,6 +27,17 @@ export type TaskWaitKind = TaskWait['kind'];
 
 export const NO_WAIT: TaskWait = { kind: 'none' };
 
+/**
+ * Waits that only an outside event can lift: a dock or undock, a change of connection, a technician's
+ * accept or resume. The scheduler does not look at a task held by one of these on its ticks; the event
+ * releases it (electron/engine/session.ts `release`). The others end by themselves at `until`.
+ */
+export const HELD_WAIT_KINDS = ['dock', 'connection', 'acceptance', 'technician'] as const satisfies readonly TaskWaitKind[];
+
+export function isHeld(wait: TaskWait): boolean {
+  return (HELD_WAIT_KINDS as readonly TaskWaitKind[]).includes(wait.kind);
+}
+
 /** Words for a delay: "45 s", "3 min", "2 h 5 min", "3 days". */
 export function describeDelay(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -55,11 +66,11 @@ export function describeWait(wait: TaskWait, now: number): string {
     case 'connection':
       return `waiting for a permitted connection (${flagWords(wait.flags)})`;
     case 'schedule':
-      return `scheduled in ${describeDelay(wait.until - now)}`;
+      return wait.until > now ? `scheduled in ${describeDelay(wait.until - now)}` : 'due now';
     case 'acceptance':
       return 'waiting for acceptance (optional package)';
     case 'server':
-      return `needs the server${wait.detail ? `: ${wait.detail}` : ''}; retrying in ${describeDelay(wait.until - now)}`;
+      return `the server cannot be reached${wait.detail ? ` (${wait.detail})` : ''}; retrying in ${describeDelay(wait.until - now)}`;
     case 'technician':
       return wait.reason === 'paused' ? 'paused by a technician' : 'stopped; resumes at next start';
     case 'retry':

@@ -111,7 +111,7 @@ test('pausing a package while its command runs ends the command (its pid is gone
   await running;
   assert.equal(processAlive(pid), false, 'the paused command was ended');
   assert.equal(processAlive(child), false, 'with its process group');
-  assert.equal(station.local.store.task('download', id)!.waitingFor, 'paused by a technician');
+  assert.deepEqual(station.local.store.task('download', id)!.wait, { kind: 'technician', reason: 'paused' });
 
   station.local.resume(id);
   await station.runUntilIdle();

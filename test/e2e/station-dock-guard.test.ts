@@ -46,7 +46,7 @@ test('undocked mid-command: the agent ends the command; re-docked, the station a
   await running;
   await waitFor('the agent to end the command', () => !processAlive(pid) && !processAlive(child));
   const task = station.sessions.get('CMD-01')!.store.task('download', station.sessions.get('CMD-01')!.store.packages()[0]!.id)!;
-  assert.equal(task.waitingFor, 'waiting for dock');
+  assert.deepEqual(task.wait, { kind: 'dock' });
 
   await dev.pair.plug();
   await dock(station, dev);
@@ -69,7 +69,7 @@ test('pausing a package while its command runs on the device ends the command th
   session.pause(id);
   await running;
   await waitFor('the device to end the paused command', () => !processAlive(pid) && !processAlive(child));
-  assert.equal(session.store.task('download', id)!.waitingFor, 'paused by a technician');
+  assert.deepEqual(session.store.task('download', id)!.wait, { kind: 'technician', reason: 'paused' });
   await waitFor('the agent to say why it ended the command', () => /'long\.sh' ended: cancelled by the station/.test(dev.agent.out()));
 
   session.resume(id);

@@ -253,7 +253,8 @@ test('offline: status messages and reports wait in order and are delivered once 
   assert.equal(queued.filter((q) => q === `status 11035 for ${pkgId}`).length, 2);
   assert.ok(queued.includes('machine inventory report'));
   const poll = readStatus(h.stationData, h.clock.now()).tasks.find((x) => x.kind === 'poll')!;
-  assert.match(poll.waitingFor, /offline|failed/);
+  assert.equal(poll.wait.kind, 'server', 'the poll waits for the server (as data)');
+  assert.match(poll.waitingFor, /^the server cannot be reached \(127\.0\.0\.1:\d+: refused the connection\); retrying in/);
 
   await h.startServer();
   h.clock.advance(60 * 1000);

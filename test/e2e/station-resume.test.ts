@@ -34,7 +34,8 @@ for (const cutAt of [1, 65_536, Math.floor(SIZE / 2), SIZE - 1]) {
     assert.equal(transfer.resumePoint, cutAt, 'the checkpoint holds exactly the bytes that arrived');
     assert.equal(transfer.total, SIZE);
     const task = interrupted.tasks.find((x) => x.kind === 'download')!;
-    assert.match(task.waitingFor, /^offline, retrying in/);
+    assert.equal(task.wait.kind, 'server', 'a cut connection waits for the server');
+    assert.match(task.waitingFor, /^the server cannot be reached \(127\.0\.0\.1:\d+: the connection dropped after .*\); retrying in 1 min$/);
     assert.equal(task.attempts, 0, 'a dropped connection spends no retry');
 
     h.clock.advance(60_000);

@@ -246,7 +246,7 @@ export function device(over: Partial<Device> = {}): Device {
 
 export function task(over: Partial<Task> = {}): Task {
   return { id: 'task-1', target: 'dev-1', targetName: 'Scanner 1', kind: 'download', package: 'PKG-1', packageName: 'Inventory app',
-    state: 'running', nextRun: '2026-11-22T00:00:00.000Z', waitingFor: '', attempts: 1, lastError: '', optional: false, ...over };
+    state: 'running', nextRun: '2026-11-22T00:00:00.000Z', wait: { kind: 'none' }, waitingFor: '', attempts: 1, lastError: '', optional: false, ...over };
 }
 
 export function transfer(over: Partial<Transfer> = {}): Transfer {

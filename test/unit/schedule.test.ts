@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { afterFailure, describeDelay, nextOccurrence } from '../../electron/engine/schedule.js';
+import { nextOccurrence } from '../../electron/engine/schedule.js';
+import { describeDelay } from '../../shared/model/wait.js';
 
 const DAY = 86_400_000;
 
@@ -13,14 +14,6 @@ test('nextOccurrence stays on the start + k·interval grid', () => {
   const next = nextOccurrence(start, DAY, now);
   assert.equal(next, Date.UTC(2026, 10, 23, 0, 0), 'missed occurrences are skipped, not replayed');
   assert.throws(() => nextOccurrence(start, 0, now), /positive/);
-});
-
-test('afterFailure spends retries, then gives up', () => {
-  const policy = { retryCount: 5, retryIntervalMs: 180_000 };
-  assert.deepEqual(afterFailure(1, policy, 1000), { giveUp: false, nextRun: 181_000 });
-  assert.deepEqual(afterFailure(5, policy, 1000), { giveUp: false, nextRun: 181_000 });
-  assert.equal(afterFailure(6, policy, 1000).giveUp, true);
-  assert.equal(afterFailure(1, { retryCount: 0, retryIntervalMs: 1 }, 0).giveUp, true);
 });
 
 test('describeDelay speaks in units a technician reads at a glance', () => {

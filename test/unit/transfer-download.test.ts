@@ -573,7 +573,7 @@ test('a refused connection is a transient NETWORK error', async (t) => {
   assert.equal(run.saves.length, 0, 'nothing changed, so nothing to record');
 });
 
-test('https: a server whose certificate is not trusted is a fatal NETWORK error that says so', async (t) => {
+test('https: a server whose certificate is not trusted is a TLS error (not an outage) that says so', async (t) => {
   const dir = await tempDir(t);
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
     '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
@@ -581,9 +581,9 @@ test('https: a server whose certificate is not trusted is a fatal NETWORK error 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => new Promise<void>((r) => server.close(() => r())));
   const port = (server.address() as net.AddressInfo).port;
-  const { err } = await failing({ url: `https://127.0.0.1:${port}/pkg.cab`, partPath: path.join(dir, 'p.part'), checkpoint: null }, 'NETWORK');
+  const { err } = await failing({ url: `https://127.0.0.1:${port}/pkg.cab`, partPath: path.join(dir, 'p.part'), checkpoint: null }, 'TLS');
   assert.equal(err.transient, false);
-  assert.match(err.message, /certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); install the server's certificate authority/);
+  assert.match(err.message, /^the server's certificate is not trusted \(self-signed\): the secure connection to 127\.0\.0\.1:\d+ was refused \(DEPTH_ZERO_SELF_SIGNED_CERT\); install the server's certificate authority/);
 });
 
 test('redirects are followed (the checkpoint keeps the location URL); loops and non-http targets are refused', async (t) => {

@@ -1,7 +1,7 @@
 // The words of transfer failures: what a technician reads in the status column.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes, formatSeconds, storageError, toTransferError, StallTimeout, TransferAborted } from '../../electron/engine/transfer/transfer-errors.js';
+import { certificateProblem, formatBytes, formatSeconds, storageError, toTransferError, StallTimeout, TransferAborted } from '../../electron/engine/transfer/transfer-errors.js';
 import { chooseResumePoint } from '../../electron/engine/transfer/resume-point.js';
 import { parseContentRange } from '../../electron/engine/transfer/http-exchange.js';
 
@@ -38,8 +38,23 @@ test('stall, pause and untrusted certificates', () => {
   assert.equal(paused.code, 'CANCELLED');
   assert.equal(paused.transient, false);
   const tls = toTransferError(errno('UNABLE_TO_VERIFY_LEAF_SIGNATURE'), ctx, false);
+  assert.equal(tls.code, 'TLS', 'a certificate problem is not an outage');
   assert.equal(tls.transient, false);
-  assert.match(tls.message, /certificate is not trusted/);
+  assert.match(tls.message, /^the server's certificate is not trusted \(issued by an authority this station does not trust\)/);
+});
+
+test('each certificate problem is named in a technician\'s words', () => {
+  const words: Array<[string, string]> = [
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed'], ['SELF_SIGNED_CERT_IN_CHAIN', 'self-signed'], ['CERT_HAS_EXPIRED', 'expired'],
+    ['CERT_NOT_YET_VALID', 'not valid yet'], ['ERR_TLS_CERT_ALTNAME_INVALID', 'issued for another host'],
+    ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'issued by an authority this station does not trust'], ['CERT_REVOKED', 'revoked'],
+  ];
+  for (const [code, why] of words) {
+    assert.equal(certificateProblem(errno(code)), why, code);
+    assert.match(toTransferError(errno(code), ctx, false).message, new RegExp(`^the server's certificate is not trusted \\(${why}\\): `), code);
+  }
+  for (const code of ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND']) assert.equal(certificateProblem(errno(code)), null, code);
+  assert.equal(toTransferError(errno('HPE_INVALID_CONSTANT'), ctx, true).code, 'PROTOCOL', 'a malformed answer is not an outage');
 });
 
 test('disk errors name the path and what to do', () => {

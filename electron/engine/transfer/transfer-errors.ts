@@ -98,8 +98,34 @@ function errnoCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-function isCertificateError(code: string | undefined): boolean {
-  return code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(code);
+const CERTIFICATE_WORDS: Array<[RegExp, string]> = [
+  [/SELF_SIGNED/, 'self-signed'],
+  [/CERT_HAS_EXPIRED/, 'expired'],
+  [/CERT_NOT_YET_VALID/, 'not valid yet'],
+  [/ALTNAME|HOSTNAME|HOST_MISMATCH/, 'issued for another host'],
+  [/CERT_REVOKED/, 'revoked'],
+  [/UNABLE_TO_GET_ISSUER|UNABLE_TO_VERIFY|CERT_UNTRUSTED|CERT_CHAIN/, 'issued by an authority this station does not trust'],
+];
+
+/**
+ * Why a server's certificate was refused, in a technician's words ("self-signed", "expired", "issued for
+ * another host"), or null when `err` is not a certificate problem. A certificate problem is not an outage:
+ * the server was reached, and waiting will not fix it (issue 7 item 6).
+ */
+export function certificateProblem(err: unknown): string | null {
+  const code = errnoCode(err);
+  if (code === undefined || !/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|ERR_TLS|ERR_SSL/.test(code)) return null;
+  return CERTIFICATE_WORDS.find(([pattern]) => pattern.test(code))?.[1] ?? 'refused';
+}
+
+/** "the server's certificate is not trusted (self-signed): …" — the one sentence for every certificate problem. */
+export function certificateError(where: string, err: unknown, detail: Record<string, unknown> = {}): DockhandError | null {
+  const why = certificateProblem(err);
+  if (why === null) return null;
+  return new DockhandError('TLS',
+    `the server's certificate is not trusted (${why}): the secure connection to ${where} was refused (${errnoCode(err)}); ` +
+    'install the server\'s certificate authority on the station, or fix the certificate on the server',
+    { cause: err, detail: { ...detail, where, certificate: why } });
 }
 
 /**
@@ -115,7 +141,7 @@ export function toTransferError(err: unknown, ctx: TransferContext, bodyStarted:
   if (err instanceof StallTimeout) {
     return new DockhandError('NETWORK',
       `the server at ${ctx.where} sent no data for ${formatSeconds(err.ms)} ${bodyStarted ? progress(ctx) : 'before answering'}; ${keptPhrase(ctx)}`,
-      { transient: true, cause: err, detail });
+      { transient: true, cause: err, detail: { ...detail, why: `sent no data for ${formatSeconds(err.ms)}` } });
   }
   if (err instanceof SlowTransfer) {
     return new DockhandError('NETWORK',
@@ -138,23 +164,21 @@ export function toTransferError(err: unknown, ctx: TransferContext, bodyStarted:
       { transient: true, detail: { ...detail, limit: err.limit, received: err.received } });
   }
   const code = errnoCode(err);
-  if (isCertificateError(code)) {
-    return new DockhandError('NETWORK',
-      `the secure connection to ${ctx.where} was refused because its certificate is not trusted (${code}); install the server's certificate authority on the station`,
-      { cause: err, detail });
-  }
+  const certificate = certificateError(ctx.where, err, detail);
+  if (certificate) return certificate;
   if (code?.startsWith('HPE_')) {
-    return new DockhandError('NETWORK',
+    // The server answered, but not in HTTP: a malformed answer spends a retry, it is not an outage.
+    return new DockhandError('PROTOCOL',
       `the server at ${ctx.where} sent a malformed HTTP response (${code}) ${progress(ctx)}; ${keptPhrase(ctx)}`,
       { transient: true, cause: err, detail });
   }
   if (bodyStarted) {
     return new DockhandError('NETWORK', `the connection to ${ctx.where} dropped ${progress(ctx)}; ${keptPhrase(ctx)}`,
-      { transient: true, cause: err, detail });
+      { transient: true, cause: err, detail: { ...detail, why: `the connection dropped ${progress(ctx)}` } });
   }
   const why = (code && CONNECT_WORDS[code]) ?? `the request failed (${err instanceof Error ? err.message : String(err)})`;
   return new DockhandError('NETWORK', `could not download from ${ctx.where}: ${why}; ${keptPhrase(ctx)}`,
-    { transient: true, cause: err, detail });
+    { transient: true, cause: err, detail: { ...detail, why } });
 }
 
 /** A non-2xx answer: 5xx, 408 and 429 may pass, every other 4xx needs someone to fix the server or URL. */

@@ -72,7 +72,7 @@ test('a docking device: waiting for dock, its card, a cut download resumed from 
     // After the cut: the queue says why the device's download waits, the transfer shows its checkpoint.
     await page.getByRole('tab', { name: /^Queue/ }).click();
     const deviceRow = page.getByRole('row').filter({ hasText: 'scanner-7' }).filter({ hasText: 'Scanner image' }).filter({ hasText: 'Download' });
-    await deviceRow.filter({ hasText: /offline, retrying in/ }).waitFor({ timeout: 60_000 });
+    await deviceRow.filter({ hasText: /the server cannot be reached .*retrying in/ }).waitFor({ timeout: 60_000 });
     await page.getByRole('tab', { name: /^Transfers/ }).click();
     const download = page.locator('li.transfer').filter({ hasText: 'Scanner image' }).filter({ hasText: 'download' });
     await waitFor('the bar to stand at the checkpoint', async () => (await progressValue(download.locator('progress'))) === CUT, 20_000);

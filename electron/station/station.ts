@@ -281,12 +281,19 @@ export class Station {
     this.connectionChanged(session);
   }
 
-  /** Runs every session's due work, side by side, until nothing more is due now. */
+  /**
+   * Runs every session's due work, side by side, until nothing more is due now — in any session: one
+   * session's work can make another's due (the end of an outage), and devices that dock meanwhile join.
+   */
   async runUntilIdle(): Promise<void> {
-    let seen = 0;
-    while (seen !== this.sessions.size) {
-      seen = this.sessions.size;
+    for (;;) {
       await Promise.all([...this.sessions.values()].map((s) => s.runUntilIdle()));
+      const now = this.clock.now();
+      const due = [...this.sessions.values()].some((s) => {
+        const at = s.nextWake();
+        return !s.signal.aborted && at !== null && at <= now;
+      });
+      if (!due) return;
     }
   }
 
@@ -358,6 +365,7 @@ export class Station {
   }
 
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     for (const s of this.sessions.values()) {
       s.stop();

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { dockhand, startDockhand, startServerProcess } from '../helpers/processes.js';
@@ -48,14 +49,19 @@ test('station --once runs the whole flow against a server process and exits 0; s
   assert.deepEqual(messages, [11030, 11031, 11035]);
 });
 
-test('station --once exits non-zero with a one-line reason when the server cannot be reached, and keeps its queue', async (t) => {
-  const dir = tempDir(t);
-  const port = await new Promise<number>((resolve) => {
+/** A loopback port that was free a moment ago (the server under test is started on it later). */
+function freePort(): Promise<number> {
+  return new Promise<number>((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
       const p = (s.address() as net.AddressInfo).port;
       s.close(() => resolve(p));
     });
   });
+}
+
+test('station --once exits non-zero with a one-line reason when the server cannot be reached, and keeps its queue', async (t) => {
+  const dir = tempDir(t);
+  const port = await freePort();
   const data = path.join(dir, 'station');
   const run = await dockhand(t, ['station', '--server', `http://127.0.0.1:${port}`, '--data', data, '--once']);
   assert.equal(run.code, 1);
@@ -65,6 +71,38 @@ test('station --once exits non-zero with a one-line reason when the server canno
   const poll = readStatus(data).tasks.find((x) => x.kind === 'poll')!;
   assert.equal(poll.state, 'queued');
   assert.match(poll.waitingFor, /retrying in/);
+});
+
+test('station --once polls at start even when the last run failed: non-zero while the server refuses, 0 once it answers', async (t) => {
+  const dir = tempDir(t);
+  // First a server that answers every poll with 503 (a failure that spends a retry, three minutes out).
+  let refused = 0;
+  const refuser = http.createServer((req, res) => {
+    refused += 1;
+    req.resume();
+    res.writeHead(503, { 'Content-Type': 'text/plain' }).end('busy');
+  });
+  await new Promise<void>((resolve) => refuser.listen(0, '127.0.0.1', resolve));
+  t.after(() => refuser.close());
+  const port = (refuser.address() as net.AddressInfo).port;
+  const data = path.join(dir, 'station');
+  const args = ['station', '--server', `http://127.0.0.1:${port}`, '--data', data, '--id', 'ONCE-1', '--once'];
+  assert.equal((await dockhand(t, args)).code, 1);
+  // The poll's retry is minutes away, but --once asks the server now; it still refuses, and the run says so.
+  const second = await dockhand(t, args);
+  assert.equal(refused, 2, 'the second run contacted the server');
+  assert.equal(second.code, 1, 'a failed poll is a failed run, even when its retry was not due');
+  assert.equal(second.err.trim().split('\n').length, 1);
+  assert.match(second.err, /answered 503/);
+  await new Promise<void>((resolve) => refuser.close(() => resolve()));
+
+  const serverData = path.join(dir, 'server');
+  const server = startDockhand(t, ['server', '--data', serverData, '--host', '127.0.0.1', '--port', String(port)]);
+  await waitFor('the server to listen', () => server.out().includes('listening on'), 30_000);
+  const third = await dockhand(t, args);
+  assert.equal(third.code, 0, third.err + third.out);
+  const log = await dockhand(t, ['server', 'log', '--data', serverData, '--device', 'ONCE-1', '--json']);
+  assert.equal(JSON.parse(log.out).filter((e: { kind: string }) => e.kind === 'poll').length, 1, 'the third run polled at once');
 });
 
 test('bad command lines are refused with exit code 2 and a clear message', async (t) => {
@@ -112,4 +150,28 @@ test('kill -9 in the middle of a download: the restarted station resumes from it
   const log = await dockhand(t, ['server', 'log', '--data', serverData, '--device', 'KILL-9', '--json']);
   const messages = JSON.parse(log.out).filter((e: { kind: string }) => e.kind === 'status').map((e: { messageID: number }) => e.messageID);
   assert.deepEqual(messages, [11030, 11031, 11035], 'no status message was lost or sent twice across the crash');
+});
+
+test('kill -9 the moment 11030 is delivered, mid-download: the restart neither repeats nor skips a status message', async (t) => {
+  const dir = tempDir(t);
+  const serverData = path.join(dir, 'server');
+  const { url } = await startServerProcess(t, serverData);
+  const bytes = randomBytes(2 * 1024 * 1024);
+  const file = path.join(dir, 'image.bin');
+  writeFileSync(file, bytes);
+  const id = await publish(t, serverData, file, ['--dest', '\\Data']);
+  const data = path.join(dir, 'station');
+  const first = startDockhand(t, ['station', '--server', url, '--data', data, '--id', 'KILL-11030', '--rate-limit', '256K']);
+  // The station prints a line once a message is delivered and recorded as sent: kill on that line.
+  await waitFor('11030 to be delivered', () => first.out().includes(`sent status 11030 for ${id}`), 30_000, 5);
+  first.kill('SIGKILL');
+  assert.equal(await first.exited, null, 'killed, not exited');
+  assert.notEqual(readStatus(data).tasks.find((x) => x.kind === 'download')?.state, 'done', 'killed before the event ended');
+
+  const second = await dockhand(t, ['station', '--server', url, '--data', data, '--id', 'KILL-11030', '--once']);
+  assert.equal(second.code, 0, second.err + second.out);
+  assert.equal(sha(readFileSync(path.join(data, 'root', 'Data', 'image.bin'))), sha(bytes));
+  const log = await dockhand(t, ['server', 'log', '--data', serverData, '--device', 'KILL-11030', '--json']);
+  const messages = JSON.parse(log.out).filter((e: { kind: string }) => e.kind === 'status').map((e: { messageID: number }) => e.messageID);
+  assert.deepEqual(messages, [11030, 11031, 11035]);
 });

@@ -24,7 +24,7 @@ import type { PackageCache } from './package-cache.js';
 import { postToServer, type DmResponse } from './dm-http.js';
 import { CLIENT_VERSION, readSettings, type Settings } from './client-settings.js';
 import { Outbox } from './outbox.js';
-import { taskTransition } from './transitions.js';
+import { taskTransition, taskTransitionAll, type TaskEvent, type TransitionContext } from './transitions.js';
 import { handleFailure } from './failures.js';
 import { runPoll } from './poll.js';
 import { runInstruction } from './instruction.js';
@@ -54,7 +54,7 @@ export interface SessionProblem {
 }
 
 /** How many held or offline tasks one lane sets aside in one tick before it yields the event loop. */
-const PICKS_PER_TICK = 200;
+const PICKS_PER_TICK = 50;
 
 export class ClientSession {
   readonly store: ClientStore;
@@ -127,7 +127,11 @@ export class ClientSession {
   /** Sends one document to the management server with the standard X-Device-* headers (spec §2.3). */
   async post(action: DeviceAction, body: string | Uint8Array, extra: { reportType?: ReportType; fullyQualifiedFilename?: string; contentType?: string } = {}): Promise<DmResponse> {
     const s = this.settings();
-    if (!s.server) throw new DockhandError('NETWORK', 'no management server is configured for this station; start it with --server URL');
+    if (!s.server) {
+      const err = new DockhandError('NETWORK', 'no management server is configured for this station; start it with --server URL');
+      this.markOffline(err); // like any unreachable server: wait a retry interval, do not spin
+      throw err;
+    }
     const headers = buildDeviceHeaders({
       uuid: this.target.id, auth: s.auth, timestamp: s.timestamp, clientVersion: CLIENT_VERSION, action,
       ...(extra.reportType ? { reportType: extra.reportType } : {}),
@@ -288,25 +292,35 @@ export class ClientSession {
     return started;
   }
 
-  /** The lane's next task that may run now; due tasks whose condition does not hold are held on the way. */
+  /**
+   * The lane's next task that may run now. Due tasks whose condition does not hold are held on the way
+   * (their wait recorded, so they are not read again until an event releases them) — at most
+   * PICKS_PER_TICK per call, written together, so a long list never holds the event loop.
+   */
   private pick(lane: TaskLane): TaskRecord | null {
     const now = this.now();
-    for (let i = 0; i < PICKS_PER_TICK; i += 1) {
-      const task = this.store.dueTask(lane, now);
-      if (!task) return null;
+    const first = this.store.dueTask(lane, now);
+    if (!first || this.mayRun(first)) return first;
+    const moves: Array<{ task: TaskRecord; on: TaskEvent; ctx?: TransitionContext }> = [];
+    const candidates = this.store.dueTasks(lane, now, PICKS_PER_TICK);
+    let found: TaskRecord | null = null;
+    for (const task of candidates) {
       const condition = this.conditionFor(task);
-      if (condition.kind !== 'none') taskTransition(this, task, 'hold', { condition });
-      else if (this.isOffline() && this.needsNetwork(task)) this.waitForServer(task);
-      else return task;
+      if (condition.kind !== 'none') moves.push({ task, on: 'hold', ctx: { condition } });
+      else if (this.isOffline() && this.needsNetwork(task)) moves.push({ task, on: 'offline' });
+      else {
+        found = task;
+        break;
+      }
     }
-    this.more = true;
-    return null;
+    if (moves.some((m) => m.on === 'offline')) this.waitsForServer = true;
+    taskTransitionAll(this, moves);
+    this.more = !found && candidates.length === PICKS_PER_TICK;
+    return found;
   }
 
-  /** Records that the task waits for the server; the end of the outage wakes it (`serverBack`). */
-  waitForServer(task: TaskRecord): void {
-    this.waitsForServer = true;
-    taskTransition(this, task, 'offline');
+  private mayRun(task: TaskRecord): boolean {
+    return this.conditionFor(task).kind === 'none' && !(this.isOffline() && this.needsNetwork(task));
   }
 
   private async runLane(lane: TaskLane, picked: TaskRecord): Promise<void> {

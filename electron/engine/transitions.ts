@@ -117,8 +117,11 @@ export const TASK_TRANSITIONS: readonly TaskRow[] = [
 ];
 
 const TASK_INDEX = new Map(TASK_TRANSITIONS.map((r) => [`${r.kind}|${r.from}|${r.on}`, r]));
+/** Events some kind moves differently on; for the others only the '*' rows apply (no package lookup needed). */
+const KIND_SPECIFIC = new Set(TASK_TRANSITIONS.filter((r) => r.kind !== '*').map((r) => r.on));
 
-function tableKinds(session: ClientSession, task: TaskRecord): TableKind[] {
+function tableKinds(session: ClientSession, task: TaskRecord, on: TaskEvent): TableKind[] {
+  if (!KIND_SPECIFIC.has(on)) return ['*'];
   switch (task.kind) {
     case 'download':
       return session.store.package(task.packageId)?.recurrenceMs ? ['recurring download', 'download', '*'] : ['download', '*'];
@@ -132,7 +135,7 @@ function tableKinds(session: ClientSession, task: TaskRecord): TableKind[] {
 }
 
 function lookup(session: ClientSession, task: TaskRecord, on: TaskEvent): TaskRow {
-  for (const kind of tableKinds(session, task)) {
+  for (const kind of tableKinds(session, task, on)) {
     const r = TASK_INDEX.get(`${kind}|${task.state}|${on}`);
     if (r) return r;
   }
@@ -165,19 +168,19 @@ export function taskTransition(session: ClientSession, task: TaskRecord, on: Tas
   let r = lookup(session, task, on);
   const { store } = session;
   const now = session.now();
-  const s = session.settings();
   let attempts = r.attempts === 'spend' ? task.attempts + 1 : r.attempts === 'reset' ? 0 : task.attempts;
-  if (r.attempts === 'spend' && attempts > s.retryCount) {
+  // Settings are read only by the moves that need them (a hold must stay cheap: the scheduler makes many).
+  const retryCount = r.attempts === 'spend' || r.wait === 'retry' ? session.settings().retryCount : 0;
+  if (r.attempts === 'spend' && attempts > retryCount) {
     r = lookup(session, task, 'give-up');
     attempts = r.attempts === 'reset' ? 0 : attempts;
   }
   const nextRun = runAt(session, task, r.at, now);
-  const wait = waitAfter(r.wait, on, nextRun, attempts, s.retryCount, ctx);
+  const wait = waitAfter(r.wait, on, nextRun, attempts, retryCount, ctx);
   // A command that failed is a task that succeeded with a reason: the reason stays as its last error.
   const lastError = r.on === 'succeed' ? (ctx.reason ?? '') : (ctx.reason ?? task.lastError);
-  // The next occurrence of a recurring event is a new event: its phases start again.
-  const phase = r.at === 'next occurrence' ? '' : task.phase;
   const run = session.runs.get(task.packageId);
+  let phase = task.phase;
   store.transaction(() => {
     if (r.effect === 'close event') closeEvent(session, task, lastError);
     if (r.effect === 'fail package') packageTransition(store, task.packageId, 'instructions gave up', now, lastError);
@@ -186,6 +189,8 @@ export function taskTransition(session: ClientSession, task: TaskRecord, on: Tas
       store.endRun(run.id, { ...end, reason: end.outcome === 'success' ? '' : lastError }, now);
       session.runs.delete(task.packageId);
     }
+    // The next occurrence of a recurring event is a new event: its phases start again.
+    phase = r.at === 'next occurrence' ? '' : task.phase;
     if (r.to === 'deleted') store.deleteTask(task.kind, task.packageId);
     else store.updateTask(task.id, { state: r.to, nextRun, attempts, wait, lastError, phase }, now);
   });
@@ -193,6 +198,29 @@ export function taskTransition(session: ClientSession, task: TaskRecord, on: Tas
   return { task: r.to === 'deleted' ? null : { ...task, state: r.to, nextRun, attempts, wait, lastError, phase }, on: r.on };
 }
 
+/**
+ * The same move for many queued tasks at once, for the moves that only change what a task waits for and
+ * when it runs (`hold`, `offline`, `release`): one UPDATE per distinct change, not one per task.
+ */
+export function taskTransitionAll(session: ClientSession, moves: ReadonlyArray<{ task: TaskRecord; on: TaskEvent; ctx?: TransitionContext }>): void {
+  const now = session.now();
+  const groups = new Map<string, { fields: { nextRun?: number; wait: TaskWait }; ids: number[] }>();
+  for (const { task, on, ctx = {} } of moves) {
+    const r = lookup(session, task, on);
+    if (r.from !== 'queued' || r.to !== 'queued' || r.attempts !== 'keep' || r.effect || r.run) {
+      throw new Error(`'${on}' is not a move that can be made for many tasks at once (electron/engine/transitions.ts)`);
+    }
+    const nextRun = runAt(session, task, r.at, now);
+    const fields = { wait: waitAfter(r.wait, on, nextRun, task.attempts, 0, ctx), ...(nextRun !== task.nextRun ? { nextRun } : {}) };
+    const key = JSON.stringify(fields);
+    const group = groups.get(key) ?? { fields, ids: [] };
+    group.ids.push(task.id);
+    groups.set(key, group);
+  }
+  session.store.transaction(() => {
+    for (const { fields, ids } of groups.values()) session.store.updateTasks(ids, fields, now);
+  });
+}
 
 function runAt(session: ClientSession, task: TaskRecord, at: RunAt, now: number): number {
   const s = session.settings();

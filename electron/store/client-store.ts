@@ -1,6 +1,6 @@
 // Repository over one target's client database. Every method is one short transaction, so a crash between
 // two calls leaves the database at one of the two states, never between them.
-import { openDatabase, type Db } from './sqlite.js';
+import { openDatabase, type Db, type Statement } from './sqlite.js';
 import { clientMigrations } from './client-schema.js';
 import type {
   CheckpointRecord, DownloadRunRecord, EventOutcome, EventPhase, LogRecord, OutboxRecord, PackageRecord, PackageState,
@@ -120,6 +120,18 @@ export class ClientStore {
     this.db.close();
   }
 
+  private readonly statements = new Map<string, Statement>();
+
+  /** A prepared statement, prepared once per SQL text: the scheduler runs the same few thousands of times. */
+  private stmt(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
   /** Runs `fn` as one write transaction; called inside another, it joins that one. */
   transaction<T>(fn: () => T): T {
     return this.db.inTransaction ? fn() : this.db.transaction(fn).immediate();
@@ -128,12 +140,12 @@ export class ClientStore {
   // ---- key/value: identity and settings ---------------------------------------------------------
 
   get(key: string): string | null {
-    const r = this.db.prepare('SELECT value FROM kv WHERE key = ?').get(key) as Row | undefined;
+    const r = this.stmt('SELECT value FROM kv WHERE key = ?').get(key) as Row | undefined;
     return r ? String(r.value) : null;
   }
 
   set(key: string, value: string): void {
-    this.db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+    this.stmt('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
       .run(key, value);
   }
 
@@ -149,22 +161,22 @@ export class ClientStore {
   // ---- packages --------------------------------------------------------------------------------
 
   packages(): PackageRecord[] {
-    return (this.db.prepare('SELECT * FROM packages ORDER BY created_at, id').all() as Row[]).map(toPackage);
+    return (this.stmt('SELECT * FROM packages ORDER BY created_at, id').all() as Row[]).map(toPackage);
   }
 
   package(id: string): PackageRecord | null {
-    const r = this.db.prepare('SELECT * FROM packages WHERE id = ?').get(id) as Row | undefined;
+    const r = this.stmt('SELECT * FROM packages WHERE id = ?').get(id) as Row | undefined;
     return r ? toPackage(r) : null;
   }
 
   insertPackage(id: string, now: number): void {
-    this.db.prepare(`INSERT INTO packages (id, state, created_at, updated_at) VALUES (?, 'needs-instructions', ?, ?)
+    this.stmt(`INSERT INTO packages (id, state, created_at, updated_at) VALUES (?, 'needs-instructions', ?, ?)
       ON CONFLICT (id) DO UPDATE SET state = 'needs-instructions', updated_at = excluded.updated_at`).run(id, now, now);
   }
 
   /** Stores an instruction response's metadata; the package's state moves by its transition (transitions.ts). */
   setPackageInstructions(id: string, f: PackageInstructionFields): void {
-    this.db.prepare(`UPDATE packages SET name = ?, short_description = ?, long_description = ?, required = ?,
+    this.stmt(`UPDATE packages SET name = ?, short_description = ?, long_description = ?, required = ?,
         package_size = ?, flags = ?, start_at = ?, recurrence_ms = ?, behavior = ?, local_destination = ?,
         command_line = ?, source_files = ?, sha256 = ? WHERE id = ?`)
       .run(f.name, f.shortDescription, f.longDescription, f.required === null ? null : Number(f.required),
@@ -179,9 +191,9 @@ export class ClientStore {
 
   deletePackage(id: string): void {
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM tasks WHERE package_id = ?').run(id);
-      this.db.prepare('DELETE FROM checkpoints WHERE package_id = ?').run(id);
-      this.db.prepare('DELETE FROM packages WHERE id = ?').run(id);
+      this.stmt('DELETE FROM tasks WHERE package_id = ?').run(id);
+      this.stmt('DELETE FROM checkpoints WHERE package_id = ?').run(id);
+      this.stmt('DELETE FROM packages WHERE id = ?').run(id);
     }).immediate();
   }
 
@@ -197,16 +209,16 @@ export class ClientStore {
 
   /** Every task (status views; the scheduler itself never reads them all). */
   tasks(): TaskRecord[] {
-    return this.toTasks(this.db.prepare('SELECT * FROM tasks ORDER BY next_run, id').all() as Row[]);
+    return this.toTasks(this.stmt('SELECT * FROM tasks ORDER BY next_run, id').all() as Row[]);
   }
 
   task(kind: TaskKind, packageId = ''): TaskRecord | null {
-    const r = this.db.prepare('SELECT * FROM tasks WHERE kind = ? AND package_id = ?').get(kind, packageId) as Row | undefined;
+    const r = this.stmt('SELECT * FROM tasks WHERE kind = ? AND package_id = ?').get(kind, packageId) as Row | undefined;
     return r ? this.toTasks([r])[0]! : null;
   }
 
   taskById(id: number): TaskRecord | null {
-    const r = this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as Row | undefined;
+    const r = this.stmt('SELECT * FROM tasks WHERE id = ?').get(id) as Row | undefined;
     return r ? this.toTasks([r])[0]! : null;
   }
 
@@ -215,21 +227,25 @@ export class ClientStore {
    * search (tasks_due); tasks held for a dock, a connection, an acceptance or a technician are not read.
    */
   dueTask(lane: TaskLane, now: number): TaskRecord | null {
-    const r = this.db.prepare(`SELECT * FROM tasks INDEXED BY tasks_due
-      WHERE state = 'queued' AND lane = ? AND held = 0 AND next_run <= ? ORDER BY next_run, id LIMIT 1`).get(lane, now) as Row | undefined;
-    return r ? this.toTasks([r])[0]! : null;
+    return this.dueTasks(lane, now, 1)[0] ?? null;
+  }
+
+  /** The first `limit` tasks `dueTask` would give one after the other (same index search). */
+  dueTasks(lane: TaskLane, now: number, limit: number): TaskRecord[] {
+    return this.toTasks(this.stmt(`SELECT * FROM tasks INDEXED BY tasks_due
+      WHERE state = 'queued' AND lane = ? AND held = 0 AND next_run <= ? ORDER BY next_run, id LIMIT ?`).all(lane, now, limit) as Row[]);
   }
 
   /** When the earliest queued, unheld task of `lane` is due (null when none is). */
   nextDue(lane: TaskLane): number | null {
-    const r = this.db.prepare(`SELECT MIN(next_run) AS at FROM tasks INDEXED BY tasks_due
+    const r = this.stmt(`SELECT MIN(next_run) AS at FROM tasks INDEXED BY tasks_due
       WHERE state = 'queued' AND lane = ? AND held = 0`).get(lane) as Row;
     return num(r.at);
   }
 
   /** Creates the task, or requeues the existing one of that kind and package (fresh attempts and phase). */
   scheduleTask(kind: TaskKind, packageId: string, nextRun: number, now: number, wait: TaskWait = NO_WAIT): TaskRecord {
-    this.db.prepare(`INSERT INTO tasks (kind, package_id, state, next_run, wait, created_at, updated_at)
+    this.stmt(`INSERT INTO tasks (kind, package_id, state, next_run, wait, created_at, updated_at)
         VALUES (?, ?, 'queued', ?, ?, ?, ?)
       ON CONFLICT (kind, package_id) DO UPDATE SET state = 'queued', next_run = excluded.next_run, attempts = 0,
         phase = '', wait = excluded.wait, last_error = '', updated_at = excluded.updated_at`)
@@ -241,6 +257,23 @@ export class ClientStore {
     'state' | 'nextRun' | 'attempts' | 'phase' | 'wait' | 'lastError'>>, now: number): void {
     const { wait, ...rest } = fields;
     this.updateColumns('tasks', 'id', id, TASK_COLUMNS, wait === undefined ? rest : { ...rest, wait: JSON.stringify(wait) }, now);
+  }
+
+  /** The same change for many tasks, as one UPDATE (the scheduler holding a slice of due tasks). */
+  updateTasks(ids: readonly number[], fields: Partial<Pick<TaskRecord, 'nextRun' | 'wait'>>, now: number): void {
+    if (ids.length === 0) return;
+    const sets: string[] = [];
+    const values: unknown[] = [];
+    if (fields.nextRun !== undefined) {
+      sets.push('next_run = ?');
+      values.push(fields.nextRun);
+    }
+    if (fields.wait !== undefined) {
+      sets.push('wait = ?');
+      values.push(JSON.stringify(fields.wait));
+    }
+    this.stmt(`UPDATE tasks SET ${sets.join(', ')}, updated_at = ? WHERE id IN (SELECT value FROM json_each(?))`)
+      .run(...values, now, JSON.stringify(ids));
   }
 
   /** One UPDATE of the named fields (booleans stored as 0/1) and `updated_at`. */
@@ -255,11 +288,11 @@ export class ClientStore {
       values.push(typeof v === 'boolean' ? Number(v) : v);
     }
     if (sets.length === 0) return;
-    this.db.prepare(`UPDATE ${table} SET ${sets.join(', ')}, updated_at = ? WHERE ${key} = ?`).run(...values, now, id);
+    this.stmt(`UPDATE ${table} SET ${sets.join(', ')}, updated_at = ? WHERE ${key} = ?`).run(...values, now, id);
   }
 
   deleteTask(kind: TaskKind, packageId = ''): void {
-    this.db.prepare('DELETE FROM tasks WHERE kind = ? AND package_id = ?').run(kind, packageId);
+    this.stmt('DELETE FROM tasks WHERE kind = ? AND package_id = ?').run(kind, packageId);
   }
 
   /**
@@ -269,9 +302,9 @@ export class ClientStore {
    */
   recoverInterruptedTasks(now: number): number {
     return this.db.transaction(() => {
-      this.db.prepare(`UPDATE download_history SET ended_at = ?, outcome = 'interrupted',
+      this.stmt(`UPDATE download_history SET ended_at = ?, outcome = 'interrupted',
         reason = 'the station stopped while this ran (a crash or a kill); it resumes where it stopped' WHERE ended_at IS NULL`).run(now);
-      return this.db.prepare(`UPDATE tasks SET state = 'queued', next_run = MIN(next_run, ?), wait = '{"kind":"none"}',
+      return this.stmt(`UPDATE tasks SET state = 'queued', next_run = MIN(next_run, ?), wait = '{"kind":"none"}',
         updated_at = ? WHERE state = 'running'`).run(now, now).changes;
     }).immediate();
   }
@@ -284,20 +317,20 @@ export class ClientStore {
     if (kinds.length === 0) return 0;
     const marks = kinds.map(() => '?').join(', ');
     const only = packageId === undefined ? '' : ' AND package_id = ?';
-    return this.db.prepare(`UPDATE tasks INDEXED BY tasks_waiting SET wait = '{"kind":"none"}', updated_at = ?
+    return this.stmt(`UPDATE tasks INDEXED BY tasks_waiting SET wait = '{"kind":"none"}', updated_at = ?
       WHERE state = 'queued' AND wait_kind IN (${marks})${only}`)
       .run(now, ...kinds, ...(packageId === undefined ? [] : [packageId])).changes;
   }
 
   /** The server can be reached again (or the station restarted): work that only waited for it is due now. */
   wakeServerWaits(now: number): number {
-    return this.db.prepare(`UPDATE tasks INDEXED BY tasks_waiting SET next_run = MIN(next_run, ?), wait = '{"kind":"none"}',
+    return this.stmt(`UPDATE tasks INDEXED BY tasks_waiting SET next_run = MIN(next_run, ?), wait = '{"kind":"none"}',
       updated_at = ? WHERE state = 'queued' AND wait_kind = 'server'`).run(now, now).changes;
   }
 
   /** How many queued tasks wait, per kind of wait (a status count; one index scan). */
   waitCounts(): Partial<Record<TaskWaitKind, number>> {
-    const rows = this.db.prepare(`SELECT wait_kind AS k, COUNT(*) AS n FROM tasks INDEXED BY tasks_waiting
+    const rows = this.stmt(`SELECT wait_kind AS k, COUNT(*) AS n FROM tasks INDEXED BY tasks_waiting
       WHERE state = 'queued' GROUP BY wait_kind`).all() as Row[];
     return Object.fromEntries(rows.map((r) => [String(r.k), Number(r.n)]));
   }
@@ -306,13 +339,13 @@ export class ClientStore {
 
   /** A download event starts a run; returns its id. */
   startRun(packageId: string, name: string | null, sha256: string | null, now: number): number {
-    return Number(this.db.prepare('INSERT INTO download_history (package_id, name, sha256, started_at) VALUES (?, ?, ?, ?)')
+    return Number(this.stmt('INSERT INTO download_history (package_id, name, sha256, started_at) VALUES (?, ?, ?, ?)')
       .run(packageId, name, sha256, now).lastInsertRowid);
   }
 
   /** The run ends (once: a run that already ended is left as it was). */
   endRun(id: number, end: { outcome: EventOutcome; failedPhase?: EventPhase | null; exitCode?: number | null; reason?: string; sha256?: string | null }, now: number): void {
-    this.db.prepare(`UPDATE download_history SET ended_at = ?, outcome = ?, failed_phase = ?, exit_code = ?, reason = ?,
+    this.stmt(`UPDATE download_history SET ended_at = ?, outcome = ?, failed_phase = ?, exit_code = ?, reason = ?,
         sha256 = COALESCE(?, sha256) WHERE id = ? AND ended_at IS NULL`)
       .run(now, end.outcome, end.failedPhase ?? null, end.exitCode ?? null, end.reason ?? '', end.sha256 ?? null, id);
   }
@@ -321,15 +354,15 @@ export class ClientStore {
   downloadHistory(options: { packageId?: string; limit?: number } = {}): DownloadRunRecord[] {
     const limit = options.limit ?? -1;
     const rows = (options.packageId === undefined
-      ? this.db.prepare('SELECT * FROM download_history ORDER BY id DESC LIMIT ?').all(limit)
-      : this.db.prepare('SELECT * FROM download_history WHERE package_id = ? ORDER BY id DESC LIMIT ?').all(options.packageId, limit)) as Row[];
+      ? this.stmt('SELECT * FROM download_history ORDER BY id DESC LIMIT ?').all(limit)
+      : this.stmt('SELECT * FROM download_history WHERE package_id = ? ORDER BY id DESC LIMIT ?').all(options.packageId, limit)) as Row[];
     return rows.reverse().map(toRun);
   }
 
   // ---- checkpoints -----------------------------------------------------------------------------
 
   checkpoint(packageId: string): CheckpointRecord | null {
-    const r = this.db.prepare('SELECT * FROM checkpoints WHERE package_id = ?').get(packageId) as Row | undefined;
+    const r = this.stmt('SELECT * FROM checkpoints WHERE package_id = ?').get(packageId) as Row | undefined;
     if (!r) return null;
     return {
       packageId: String(r.package_id), url: String(r.url), validator: str(r.validator), bytesDone: Number(r.bytes_done),
@@ -338,12 +371,12 @@ export class ClientStore {
   }
 
   checkpoints(): CheckpointRecord[] {
-    return (this.db.prepare('SELECT package_id FROM checkpoints ORDER BY package_id').all() as Row[])
+    return (this.stmt('SELECT package_id FROM checkpoints ORDER BY package_id').all() as Row[])
       .map((r) => this.checkpoint(String(r.package_id))!);
   }
 
   saveCheckpoint(cp: Omit<CheckpointRecord, 'updatedAt'>, now: number): void {
-    this.db.prepare(`INSERT INTO checkpoints (package_id, url, validator, bytes_done, expected_size, part_path, updated_at)
+    this.stmt(`INSERT INTO checkpoints (package_id, url, validator, bytes_done, expected_size, part_path, updated_at)
         VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (package_id) DO UPDATE SET url = excluded.url, validator = excluded.validator,
         bytes_done = excluded.bytes_done, expected_size = excluded.expected_size, part_path = excluded.part_path,
@@ -352,13 +385,13 @@ export class ClientStore {
   }
 
   deleteCheckpoint(packageId: string): void {
-    this.db.prepare('DELETE FROM checkpoints WHERE package_id = ?').run(packageId);
+    this.stmt('DELETE FROM checkpoints WHERE package_id = ?').run(packageId);
   }
 
   // ---- outbox ----------------------------------------------------------------------------------
 
   enqueue(item: Pick<OutboxRecord, 'action' | 'reportType' | 'fileName' | 'contentType' | 'summary'> & { body: Uint8Array }, now: number): number {
-    return Number(this.db.prepare(`INSERT INTO outbox (action, report_type, file_name, content_type, body, summary, created_at)
+    return Number(this.stmt(`INSERT INTO outbox (action, report_type, file_name, content_type, body, summary, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?)`)
       .run(item.action, item.reportType, item.fileName, item.contentType, Buffer.from(item.body), item.summary, now)
       .lastInsertRowid);
@@ -366,34 +399,34 @@ export class ClientStore {
 
   /** The oldest message not yet delivered: delivery is strictly in order. */
   nextOutbox(): OutboxRecord | null {
-    const r = this.db.prepare(`SELECT * FROM outbox WHERE state = 'queued' ORDER BY seq LIMIT 1`).get() as Row | undefined;
+    const r = this.stmt(`SELECT * FROM outbox WHERE state = 'queued' ORDER BY seq LIMIT 1`).get() as Row | undefined;
     return r ? toOutbox(r) : null;
   }
 
   outbox(states: OutboxRecord['state'][] = ['queued']): OutboxRecord[] {
     const marks = states.map(() => '?').join(', ');
-    return (this.db.prepare(`SELECT * FROM outbox WHERE state IN (${marks}) ORDER BY seq`).all(...states) as Row[]).map(toOutbox);
+    return (this.stmt(`SELECT * FROM outbox WHERE state IN (${marks}) ORDER BY seq`).all(...states) as Row[]).map(toOutbox);
   }
 
   markOutbox(seq: number, state: OutboxRecord['state'], error: string, now: number): void {
-    this.db.prepare(`UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?,
+    this.stmt(`UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?,
       sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE seq = ?`).run(state, error, state, now, seq);
     // Delivered bodies are not needed again; keep the row (summary) for the activity view, drop the bytes.
-    if (state === 'sent') this.db.prepare(`UPDATE outbox SET body = X'' WHERE seq = ?`).run(seq);
+    if (state === 'sent') this.stmt(`UPDATE outbox SET body = X'' WHERE seq = ?`).run(seq);
   }
 
   noteOutboxFailure(seq: number, error: string): void {
-    this.db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ?').run(error, seq);
+    this.stmt('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ?').run(error, seq);
   }
 
   // ---- log -------------------------------------------------------------------------------------
 
   log(level: LogRecord['level'], message: string, packageId = '', now = Date.now()): void {
-    this.db.prepare('INSERT INTO log (at, level, package_id, message) VALUES (?, ?, ?, ?)').run(now, level, packageId, message);
+    this.stmt('INSERT INTO log (at, level, package_id, message) VALUES (?, ?, ?, ?)').run(now, level, packageId, message);
   }
 
   logs(limit = 200): LogRecord[] {
-    return (this.db.prepare('SELECT * FROM log ORDER BY seq DESC LIMIT ?').all(limit) as Row[]).reverse().map((r) => ({
+    return (this.stmt('SELECT * FROM log ORDER BY seq DESC LIMIT ?').all(limit) as Row[]).reverse().map((r) => ({
       seq: Number(r.seq), at: Number(r.at), level: r.level as LogRecord['level'], packageId: String(r.package_id), message: String(r.message),
     }));
   }

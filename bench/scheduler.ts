@@ -88,12 +88,12 @@ async function newFirstDownload(file: string): Promise<{ ms: number; longestMs: 
   };
   tick(() => session.start());
   for (;;) {
-    tick(() => session.startDue());
+    tick(() => session.lanes.startDue());
     if (session.runs.size > 0 || session.store.db.prepare(`SELECT 1 FROM tasks WHERE kind = 'download' AND state != 'queued' LIMIT 1`).get()) break;
     await yieldLoop();
   }
   const ms = performance.now() - t0;
-  await session.idle();
+  await session.lanes.idle();
   close();
   return { ms, longestMs: longest };
 }
@@ -135,13 +135,13 @@ function oldFirstDownload(file: string): { ms: number; longestMs: number } {
 async function tickCosts(file: string): Promise<{ newUs: number; oldUs: number; rawUs: number }> {
   const { session, close } = open(file);
   session.start();
-  while (session.nextWake() !== null && session.nextWake()! <= NOW) {
-    session.startDue();
+  while (session.lanes.nextWake() !== null && session.lanes.nextWake()! <= NOW) {
+    session.lanes.startDue();
     await yieldLoop();
   }
   const n = 200;
   let a = performance.now();
-  for (let i = 0; i < n; i += 1) session.startDue();
+  for (let i = 0; i < n; i += 1) session.lanes.startDue();
   const newUs = ((performance.now() - a) / n) * 1000;
   a = performance.now();
   for (let i = 0; i < 5; i += 1) oldTick(session);

@@ -1,22 +1,15 @@
 // One client session per managed target: its identity toward the server, the conditions its work waits
-// for (docked, the connection, paused packages, the server being reachable), and its lanes of work.
+// for (docked, the connection, paused packages, the server being reachable), the events that change them,
+// and its lanes of work (lanes.ts: the control lane, the download lane, and the outbox's one flusher, side
+// by side, so the session keeps its rhythm while a download runs).
 //
-// A session keeps its rhythm while a download runs (issue 7 item 5): a download event can take minutes
-// (a slow server, a long push, a long command), and meanwhile the poll must go out at its interval and
-// status messages must reach the server. So a session runs, side by side:
-//   control lane   the poll, instruction requests, reports — one at a time, earliest due first
-//   download lane  one download event at a time (a tethered device has one link), and over the whole
-//                  station no more than the concurrency setting allows (SessionOptions.downloadSlot)
-//   outbox         one flusher (outbox.ts), started as soon as a message is queued
-// Tasks are rows in the client database, written before their side effects; a lane finds its next task
-// with one index search (ClientStore.dueTask). A task whose condition does not hold is held (its wait
-// recorded) and not read again until an event releases it: a dock or undock, an accept, a resume, a
-// change of connection, the end of an outage — never by scanning every task on every tick.
-import type { ClientStore, TaskLane } from '../store/client-store.js';
+// A task whose condition does not hold is held (its wait recorded) and not read again until an event
+// releases it: a dock or undock, an accept, a resume, a change of connection, the end of an outage.
+import type { ClientStore } from '../store/client-store.js';
 import type { EventPhase, TaskRecord } from '../../shared/model/client.js';
 import type { EngineEvent } from '../../shared/model/events.js';
 import { DockhandError } from '../../shared/model/errors.js';
-import { describeDelay, HELD_WAIT_KINDS, isHeld, NO_WAIT, type TaskWait, type TaskWaitKind } from '../../shared/model/wait.js';
+import { describeDelay, HELD_WAIT_KINDS, NO_WAIT, type TaskWait, type TaskWaitKind } from '../../shared/model/wait.js';
 import { buildDeviceHeaders, type DeviceAction, type ReportType } from '../../shared/protocol/index.js';
 import type { Clock } from './clock.js';
 import type { Target } from './target.js';
@@ -24,12 +17,9 @@ import type { PackageCache } from './package-cache.js';
 import { postToServer, type DmResponse } from './dm-http.js';
 import { CLIENT_VERSION, readSettings, type Settings } from './client-settings.js';
 import { Outbox } from './outbox.js';
-import { taskTransition, taskTransitionAll, type TaskEvent, type TransitionContext } from './transitions.js';
-import { handleFailure } from './failures.js';
-import { runPoll } from './poll.js';
-import { runInstruction } from './instruction.js';
-import { downloadCondition, downloadNeedsTransfer, runDownloadEvent } from './download-event.js';
-import { runReport } from './reports.js';
+import { taskTransition } from './transitions.js';
+import { downloadCondition, downloadNeedsTransfer } from './download-event.js';
+import { Lanes } from './lanes.js';
 
 export interface SessionOptions {
   store: ClientStore;
@@ -53,9 +43,6 @@ export interface SessionProblem {
   message: string;
 }
 
-/** How many held or offline tasks one lane sets aside in one tick before it yields the event loop. */
-const PICKS_PER_TICK = 50;
-
 export class ClientSession {
   readonly store: ClientStore;
   readonly target: Target;
@@ -69,17 +56,16 @@ export class ClientSession {
   /** The open history run of each download event under way, and the phase it is in. */
   readonly runs = new Map<string, { id: number; phase: EventPhase }>();
   private readonly abort = new AbortController();
-  private readonly taskAborts = new Map<string, AbortController>();
-  private readonly lanes: Record<TaskLane, Promise<void> | null> = { control: null, download: null };
+  /** The control and download lanes (lanes.ts): what runs now, and what starts next. */
+  readonly lanes: Lanes;
   private readonly waiters = new Set<() => void>();
-  /** A lane stopped looking after PICKS_PER_TICK tasks: there may be more due at once. */
-  private more = false;
 
   constructor(readonly opts: SessionOptions) {
     this.store = opts.store;
     this.target = opts.target;
     this.clock = opts.clock;
     this.outbox = new Outbox(this);
+    this.lanes = new Lanes(this);
   }
 
   get signal(): AbortSignal {
@@ -214,7 +200,10 @@ export class ClientSession {
 
   /** An outside event may have lifted these conditions (for one package, or all): look again. */
   release(kinds: readonly TaskWaitKind[], packageId?: string): void {
-    if (this.store.releaseHeld(kinds, this.now(), packageId) > 0) this.changed();
+    if (this.store.releaseHeld(kinds, this.now(), packageId) > 0) {
+      this.changed();
+      this.emit({ type: 'changed', targetId: this.target.id });
+    }
   }
 
   /** Packages whose transfers a technician paused; kept in the client database across restarts. */
@@ -237,19 +226,17 @@ export class ClientSession {
 
   /** Stops the package's download event in progress, if any (a pause, a cancel). */
   abortTask(packageId: string): void {
-    this.taskAborts.get(packageId)?.abort();
+    this.lanes.abort(packageId);
   }
 
   /** Stops the package's download event in progress and waits until it has stopped. */
-  async stopTask(packageId: string): Promise<void> {
-    if (!this.taskAborts.has(packageId)) return;
-    this.abortTask(packageId);
-    await this.lanes.download?.catch(() => undefined);
+  stopTask(packageId: string): Promise<void> {
+    return this.lanes.stop(packageId);
   }
 
   /** The signal of one package's download event (pause, cancel), or the session's. */
   signalFor(packageId: string): AbortSignal {
-    return this.taskAborts.get(packageId)?.signal ?? this.signal;
+    return this.lanes.signalFor(packageId) ?? this.signal;
   }
 
   /** Makes a waiting task due now, and forgets an outage and a refusal: "retry now". */
@@ -268,115 +255,11 @@ export class ClientSession {
     this.changed();
   }
 
-  // ---- the lanes ---------------------------------------------------------------------------------
-
-  /** Starts what is due and may start now, without waiting for it; true when it started anything. */
-  startDue(): boolean {
-    if (this.signal.aborted) return false;
-    this.more = false;
-    let started = false;
-    if (!this.outbox.busy && this.outbox.due()) {
-      void this.outbox.flush();
-      started = true;
-    }
-    for (const lane of ['control', 'download'] as const) {
-      if (this.lanes[lane]) continue;
-      const task = this.pick(lane);
-      if (!task) continue;
-      started = true;
-      this.lanes[lane] = this.runLane(lane, task).finally(() => {
-        this.lanes[lane] = null;
-        this.changed();
-      });
-    }
-    return started;
-  }
-
-  /**
-   * The lane's next task that may run now. Due tasks whose condition does not hold are held on the way
-   * (their wait recorded, so they are not read again until an event releases them) — at most
-   * PICKS_PER_TICK per call, written together, so a long list never holds the event loop.
-   */
-  private pick(lane: TaskLane): TaskRecord | null {
-    const now = this.now();
-    const first = this.store.dueTask(lane, now);
-    if (!first || this.mayRun(first)) return first;
-    const moves: Array<{ task: TaskRecord; on: TaskEvent; ctx?: TransitionContext }> = [];
-    const candidates = this.store.dueTasks(lane, now, PICKS_PER_TICK);
-    let found: TaskRecord | null = null;
-    for (const task of candidates) {
-      const condition = this.conditionFor(task);
-      if (condition.kind !== 'none') moves.push({ task, on: 'hold', ctx: { condition } });
-      else if (this.isOffline() && this.needsNetwork(task)) moves.push({ task, on: 'offline' });
-      else {
-        found = task;
-        break;
-      }
-    }
-    if (moves.some((m) => m.on === 'offline')) this.waitsForServer = true;
-    taskTransitionAll(this, moves);
-    this.more = !found && candidates.length === PICKS_PER_TICK;
-    return found;
-  }
-
-  private mayRun(task: TaskRecord): boolean {
-    return this.conditionFor(task).kind === 'none' && !(this.isOffline() && this.needsNetwork(task));
-  }
-
-  private async runLane(lane: TaskLane, picked: TaskRecord): Promise<void> {
-    let task = picked;
-    let release = (): void => undefined;
-    if (lane === 'download' && this.opts.downloadSlot) {
-      release = await this.opts.downloadSlot();
-      // Time passed while waiting for a place: the task may have been paused, removed or held meanwhile.
-      const fresh = this.store.taskById(task.id);
-      if (this.signal.aborted || !fresh || fresh.state !== 'queued' || isHeld(fresh.wait) || this.conditionFor(fresh).kind !== 'none') {
-        release();
-        return;
-      }
-      task = fresh;
-    }
-    try {
-      await this.run(task);
-    } finally {
-      release();
-    }
-  }
-
-  private async run(picked: TaskRecord): Promise<void> {
-    const download = picked.kind === 'download';
-    const abort = new AbortController();
-    const onStop = () => abort.abort();
-    this.signal.addEventListener('abort', onStop, { once: true });
-    if (download) {
-      this.taskAborts.set(picked.packageId, abort);
-      this.store.set('current_package', this.store.package(picked.packageId)?.name ?? picked.packageId);
-    }
-    const task = taskTransition(this, picked, 'start').task!;
-    try {
-      switch (task.kind) {
-        case 'poll': await runPoll(this, task); break;
-        case 'instruction': await runInstruction(this, task); break;
-        case 'download': await runDownloadEvent(this, task); break;
-        case 'software-inventory':
-        case 'machine-inventory':
-        case 'file-collection': await runReport(this, task); break;
-      }
-    } catch (err) {
-      handleFailure(this, task, err);
-    } finally {
-      this.signal.removeEventListener('abort', onStop);
-      if (download) {
-        if (this.taskAborts.get(task.packageId) === abort) this.taskAborts.delete(task.packageId);
-        this.store.set('current_package', '');
-      }
-      this.emit({ type: 'changed', targetId: this.target.id });
-    }
-  }
+  // ---- its lanes and the loop around them ------------------------------------------------------------
 
   /** Delivers the outbox now (one flusher; see outbox.ts), without waiting for it. */
   kickOutbox(): void {
-    if (!this.signal.aborted) void this.outbox.flush();
+    if (!this.signal.aborted) this.outbox.flush().catch((err: unknown) => this.internalError(err));
   }
 
   /** Something may be due now (a lane ended, a message was delivered, an outside event): wake the loop. */
@@ -396,37 +279,12 @@ export class ClientSession {
     return new Promise((resolve) => this.onChange(resolve));
   }
 
-  /** Work is under way in a lane or the outbox. */
-  busy(): boolean {
-    return this.lanes.control !== null || this.lanes.download !== null || this.outbox.busy;
-  }
-
-  /** Waits for the work under way to end (after `stop()`, before the database closes). */
-  async idle(): Promise<void> {
-    while (this.busy()) await this.whenChanged();
-  }
-
-  /** The next time something of a free lane (or the outbox) may become due; null when nothing waits. */
-  nextWake(): number | null {
-    if (this.more) return this.now();
-    const times: number[] = [];
-    for (const lane of ['control', 'download'] as const) {
-      const at = this.lanes[lane] ? null : this.store.nextDue(lane);
-      if (at !== null) times.push(at);
+  /** A bug, not an expected failure: logged with its stack, and the session goes on with its other work. */
+  internalError(err: unknown): void {
+    try {
+      this.log('error', `internal error, continuing: ${(err as Error)?.stack ?? String(err)}`);
+    } catch {
+      // the database itself failed (closed, full); there is nowhere left to write it
     }
-    const outbox = this.outbox.busy ? null : this.outbox.nextAttempt();
-    if (outbox !== null) times.push(outbox);
-    return times.length ? Math.min(...times) : null;
-  }
-
-  /** Runs this session's due work (lanes side by side) until nothing more is due now. */
-  async runUntilIdle(maxSteps = 1_000_000): Promise<void> {
-    for (let step = 0; step < maxSteps; step += 1) {
-      const started = this.startDue();
-      if (started || this.busy()) await this.whenChanged();
-      else if (this.more) await new Promise<void>((resolve) => setImmediate(resolve));
-      else return;
-    }
-    throw new Error(`target ${this.target.id} did ${maxSteps} steps without becoming idle; a task is probably looping`);
   }
 }

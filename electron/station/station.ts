@@ -287,10 +287,10 @@ export class Station {
    */
   async runUntilIdle(): Promise<void> {
     for (;;) {
-      await Promise.all([...this.sessions.values()].map((s) => s.runUntilIdle()));
+      await Promise.all([...this.sessions.values()].map((s) => s.lanes.runUntilIdle()));
       const now = this.clock.now();
       const due = [...this.sessions.values()].some((s) => {
-        const at = s.nextWake();
+        const at = s.lanes.nextWake();
         return !s.signal.aborted && at !== null && at <= now;
       });
       if (!due) return;
@@ -304,13 +304,14 @@ export class Station {
    */
   private async loop(session: ClientSession, signal: AbortSignal, recheckMs = 2000): Promise<void> {
     while (!signal.aborted && !session.signal.aborted) {
+      let delay = recheckMs;
       try {
-        session.startDue();
+        session.lanes.startDue();
+        const wake = session.lanes.nextWake();
+        delay = Math.max(0, Math.min(recheckMs, wake === null ? recheckMs : wake - this.clock.now()));
       } catch (err) {
-        session.log('error', `internal error, continuing: ${(err as Error).stack ?? String(err)}`);
+        session.internalError(err); // and look again after `recheckMs`
       }
-      const wake = session.nextWake();
-      const delay = Math.max(0, Math.min(recheckMs, wake === null ? recheckMs : wake - this.clock.now()));
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);
@@ -323,7 +324,7 @@ export class Station {
         const off = session.onChange(done);
       });
     }
-    await session.idle();
+    await session.lanes.idle();
   }
 
   /** Runs every session until `signal` aborts; sessions of devices that dock later join in. */
@@ -352,7 +353,7 @@ export class Station {
     if (!target || !session) throw new Error(`no device ${id} is known to this station`);
     if (target.docked) throw new Error(`device ${id} is docked; undock it before forgetting it`);
     session.stop();
-    await session.idle();
+    await session.lanes.idle();
     this.sessions.delete(id);
     this.devices.delete(id);
     session.store.close();

@@ -30,7 +30,7 @@ function session(t: TestContext, clock = new ManualClock(Date.UTC(2026, 0, 5, 9)
   const s = new ClientSession({ store, target, clock, cache, allowCommands: false });
   t.after(async () => {
     s.stop(); // a status message queued here is being offered to a server that is not there
-    await s.idle();
+    await s.lanes.idle();
     store.close();
     cache.close();
   });
@@ -172,10 +172,10 @@ test('the scheduler finds due work by index: with 10,000 held tasks a tick reads
   assert.match(plan, /SEARCH tasks USING INDEX tasks_due/);
   assert.doesNotMatch(plan, /SCAN tasks|TEMP B-TREE/, 'no scan, no sort');
 
-  await s.runUntilIdle(); // each due task is held once (its condition recorded), in slices that yield the event loop
+  await s.lanes.runUntilIdle(); // each due task is held once (its condition recorded), in slices that yield the event loop
   assert.equal(store.waitCounts().dock, 10_000);
   const before = store.taskRowsRead;
-  assert.equal(s.startDue(), false);
-  assert.equal(s.nextWake(), now + HOUR, 'the next wake is the poll, found by index');
+  assert.equal(s.lanes.startDue(), false);
+  assert.equal(s.lanes.nextWake(), now + HOUR, 'the next wake is the poll, found by index');
   assert.ok(store.taskRowsRead - before <= 2, `a tick read ${store.taskRowsRead - before} task rows`);
 });

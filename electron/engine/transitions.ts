@@ -74,46 +74,46 @@ const row = (kind: TableKind, from: TaskState, on: TaskEvent, to: TaskState | 'd
 // Lookup goes from the most specific kind to '*': 'recurring download' → 'download' → '*';
 // 'one-shot report' → 'report' → '*'; the three report kinds → 'report' → '*'.
 export const TASK_TRANSITIONS: readonly TaskRow[] = [
-  //   kind                 from       event          to         waits for    runs next          retries
+  //  kind                   from        event           to          waits for              runs next           retries
   // Any task, picked by the scheduler or moved by the world around it.
-  row('*', 'queued', 'start', 'running', 'none', 'unchanged', 'keep'),
-  row('*', 'queued', 'hold', 'queued', 'condition', 'unchanged', 'keep'),
-  row('*', 'queued', 'release', 'queued', 'none', 'unchanged', 'keep'),
-  row('*', 'queued', 'offline', 'queued', 'server', 'offline end', 'keep'),
-  row('*', 'queued', 'retry-now', 'queued', 'none', 'now', 'keep'),
-  row('*', 'queued', 'cancel', 'failed', 'none', 'unchanged', 'keep'),
-  row('*', 'running', 'cancel', 'failed', 'none', 'unchanged', 'keep', { run: 'interrupted' }),
-  row('*', 'running', 'pause', 'queued', 'paused', 'unchanged', 'keep', { run: 'interrupted' }),
-  row('*', 'running', 'stop', 'queued', 'stopped', 'unchanged', 'keep', { run: 'interrupted' }),
-  row('*', 'running', 'undock', 'queued', 'dock', 'now', 'keep', { run: 'interrupted' }),
-  row('*', 'running', 'recover', 'queued', 'none', 'now', 'keep', { run: 'interrupted' }),
+  row('*',                   'queued',   'start',        'running',  'none',                'unchanged',        'keep'),
+  row('*',                   'queued',   'hold',         'queued',   'condition',           'unchanged',        'keep'),
+  row('*',                   'queued',   'release',      'queued',   'none',                'unchanged',        'keep'),
+  row('*',                   'queued',   'offline',      'queued',   'server',              'offline end',      'keep'),
+  row('*',                   'queued',   'retry-now',    'queued',   'none',                'now',              'keep'),
+  row('*',                   'queued',   'cancel',       'failed',   'none',                'unchanged',        'keep'),
+  row('*',                   'running',  'cancel',       'failed',   'none',                'unchanged',        'keep', { run: 'interrupted' }),
+  row('*',                   'running',  'pause',        'queued',   'paused',              'unchanged',        'keep', { run: 'interrupted' }),
+  row('*',                   'running',  'stop',         'queued',   'stopped',             'unchanged',        'keep', { run: 'interrupted' }),
+  row('*',                   'running',  'undock',       'queued',   'dock',                'now',              'keep', { run: 'interrupted' }),
+  row('*',                   'running',  'recover',      'queued',   'none',                'now',              'keep', { run: 'interrupted' }),
   // Offline is not a failure (the seed: queued until the network is back) — except for the poll, which
   // retries on connection failures too (spec §4.1). A failure a retry may cure spends one.
-  row('*', 'running', 'unreachable', 'queued', 'server', 'retry interval', 'keep', { run: 'interrupted' }),
-  row('*', 'running', 'fail', 'queued', 'retry', 'retry interval', 'spend', { run: 'interrupted' }),
+  row('*',                   'running',  'unreachable',  'queued',   'server',              'retry interval',   'keep', { run: 'interrupted' }),
+  row('*',                   'running',  'fail',         'queued',   'retry',               'retry interval',   'spend', { run: 'interrupted' }),
 
   // The poll never expires (spec §4.1): after its retries it waits for its regular interval, forever.
-  row('poll', 'running', 'succeed', 'queued', 'schedule', 'poll interval', 'reset'),
-  row('poll', 'running', 'unreachable', 'queued', 'server', 'retry interval', 'spend'),
-  row('poll', 'running', 'give-up', 'queued', 'server or schedule', 'poll interval', 'reset'),
+  row('poll',                'running',  'succeed',      'queued',   'schedule',            'poll interval',    'reset'),
+  row('poll',                'running',  'unreachable',  'queued',   'server',              'retry interval',   'spend'),
+  row('poll',                'running',  'give-up',      'queued',   'server or schedule',  'poll interval',    'reset'),
 
   // An instruction request ends in a scheduled download event (written with it, instruction.ts); given
   // up, its package fails and is asked for again at the next poll (spec A11).
-  row('instruction', 'running', 'succeed', 'deleted', 'none', 'unchanged', 'keep'),
-  row('instruction', 'running', 'give-up', 'failed', 'none', 'unchanged', 'keep', { effect: 'fail package' }),
+  row('instruction',         'running',  'succeed',      'deleted',  'none',                'unchanged',        'keep'),
+  row('instruction',         'running',  'give-up',      'failed',   'none',                'unchanged',        'keep', { effect: 'fail package' }),
 
   // A download event (spec §10): a one-shot one is kept as done or failed for the status view; a
   // recurring one waits for its next occurrence on the StartTime grid either way (spec §15.2).
-  row('download', 'running', 'succeed', 'done', 'none', 'unchanged', 'reset', { run: 'success' }),
-  row('download', 'running', 'give-up', 'failed', 'none', 'unchanged', 'keep', { run: 'failed', effect: 'close event' }),
-  row('recurring download', 'running', 'succeed', 'queued', 'schedule', 'next occurrence', 'reset', { run: 'success' }),
-  row('recurring download', 'running', 'give-up', 'queued', 'schedule', 'next occurrence', 'reset', { run: 'failed', effect: 'close event' }),
+  row('download',            'running',  'succeed',      'done',     'none',                'unchanged',        'reset', { run: 'success' }),
+  row('download',            'running',  'give-up',      'failed',   'none',                'unchanged',        'keep', { run: 'failed', effect: 'close event' }),
+  row('recurring download',  'running',  'succeed',      'queued',   'schedule',            'next occurrence',  'reset', { run: 'success' }),
+  row('recurring download',  'running',  'give-up',      'queued',   'schedule',            'next occurrence',  'reset', { run: 'failed', effect: 'close event' }),
 
   // Reports: every Interval the server asked for, or once after the poll when it gave none (spec §5.2);
   // a report that cannot be built is tried again after a poll interval.
-  row('report', 'running', 'succeed', 'queued', 'schedule', 'report interval', 'reset'),
-  row('one-shot report', 'running', 'succeed', 'deleted', 'none', 'unchanged', 'keep'),
-  row('report', 'running', 'give-up', 'queued', 'schedule', 'poll interval', 'reset'),
+  row('report',              'running',  'succeed',      'queued',   'schedule',            'report interval',  'reset'),
+  row('one-shot report',     'running',  'succeed',      'deleted',  'none',                'unchanged',        'keep'),
+  row('report',              'running',  'give-up',      'queued',   'schedule',            'poll interval',    'reset'),
 ];
 
 const TASK_INDEX = new Map(TASK_TRANSITIONS.map((r) => [`${r.kind}|${r.from}|${r.on}`, r]));

@@ -16,3 +16,20 @@ export function nextStepFor(message: string): string {
   for (const [pattern, step] of RULES) if (pattern.test(message)) return step;
   return '';
 }
+
+const PHASE_STEPS: Record<string, string> = {
+  location: 'Check the package\'s download location on the server (an HTTP URL the station can reach), then retry.',
+  download: 'Check the network and the server, then retry; the download resumes from its checkpoint.',
+  verify: 'Republish the package on the server; the next attempt downloads it again from the beginning.',
+  install: 'Check the package\'s LocalDestination and the free space on the station, then retry.',
+  push: 'Check the cable and the device\'s free space, dock it again and retry; the push resumes from the byte the device holds.',
+  command: 'Read the command output in the device\'s activity; fix the package\'s command line or the program on the server, then retry.',
+};
+
+/** The next step for a package that failed in `phase`: the message's own rule when one matches, else the phase's. */
+export function nextStepForFailure(phase: string, reason: string): string {
+  const byMessage = nextStepFor(reason);
+  // A command's output may mention a size or a hash; for a command failure the phase decides.
+  if (phase === 'command') return /--allow-commands|commands are not allowed/.test(reason) ? byMessage : PHASE_STEPS.command!;
+  return byMessage || PHASE_STEPS[phase] || '';
+}

@@ -1,0 +1,330 @@
+// One verdict per device — the answer to the bench technician's one question ("done, failed, or still
+// working?") — computed here and nowhere else, from the facts the station keeps about the device: its
+// packages, their download-event history, its tasks with what each waits for, its transfers and whether
+// it is docked. The UI, the CLI and the provisioning record all show this verdict; none of them decides.
+//
+// Precedence, first that holds wins:
+//   failed     a package's latest download event failed, and it has not succeeded since. A later success
+//              of another package does not hide it; only that package's own success does.
+//   undocked   the device left while a package was on its way (a push checkpoint, or a download event
+//              between its start and its end): which package, and the byte the push resumes from.
+//   working    docked, and a package's download event runs (package k of n, the phase, the percent),
+//              or the station is asking the server what the device needs.
+//   waiting    a package is not installed yet and its task waits — for the dock, its schedule, a
+//              technician's acceptance, the server, a technician's resume, a retry — or the device is
+//              undocked with nothing installed yet.
+//   done       every applicable package is installed and its command succeeded.
+import type { PackageState, TaskKind, TaskState, DownloadPhase } from './client.js';
+import type { TaskWait, TaskWaitKind } from './wait.js';
+import { describeDelay } from './wait.js';
+import { nextStepForFailure } from './next-steps.js';
+
+/** Where a download event failed (the phases of spec §10.1, with the push and the verification apart). */
+export type FailedPhase = 'location' | 'download' | 'verify' | 'install' | 'push' | 'command';
+
+/** One download event of one package on one target: what the provisioning record lists. */
+export interface PackageEvent {
+  packageId: string;
+  name: string | null;
+  sha256: string | null;
+  startedAt: number;
+  /** null while the event runs. */
+  endedAt: number | null;
+  /** null while the event runs; `interrupted` = undocked or stopped, not a failure. */
+  outcome: 'success' | 'failed' | 'interrupted' | null;
+  failedPhase: FailedPhase | null;
+  exitCode: number | null;
+  reason: string;
+}
+
+export interface VerdictPackage {
+  id: string;
+  name: string | null;
+  state: PackageState;
+  /** Required = No and not accepted: the package waits for a technician and is not yet applicable. */
+  required: boolean | null;
+  accepted: boolean;
+  createdAt: number;
+}
+
+export interface VerdictTask {
+  kind: TaskKind;
+  packageId: string;
+  state: TaskState;
+  phase: DownloadPhase | '';
+  wait: TaskWait;
+  lastError: string;
+}
+
+export interface VerdictTransfer {
+  packageId: string;
+  leg: 'download' | 'push';
+  bytesDone: number;
+  total: number | null;
+  /** true while bytes flow; false for a kept checkpoint. */
+  active: boolean;
+}
+
+export interface VerdictInput {
+  now: number;
+  docked: boolean;
+  packages: VerdictPackage[];
+  tasks: VerdictTask[];
+  /** Every download event, oldest first. */
+  history: PackageEvent[];
+  transfers: VerdictTransfer[];
+}
+
+export type WorkPhase = 'checking' | 'location' | 'download' | 'push' | 'command';
+export type WaitFor = Exclude<TaskWaitKind, 'none'>;
+
+export type Verdict =
+  | { kind: 'done'; installed: number }
+  | {
+    kind: 'failed'; packageId: string; packageName: string; phase: FailedPhase; reason: string; exitCode: number | null;
+    nextStep: string; failures: number; retrying: boolean;
+  }
+  | { kind: 'working'; packageId: string; packageName: string; index: number; of: number; phase: WorkPhase; percent: number | null }
+  | { kind: 'waiting'; for: WaitFor; packageName: string | null; until: number | null }
+  | { kind: 'undocked'; packageId: string; packageName: string; resumeAt: number; total: number | null };
+
+export type VerdictKind = Verdict['kind'];
+
+/** The board's order: what needs a technician first. */
+export const VERDICT_ORDER: Record<VerdictKind, number> = { failed: 0, undocked: 1, waiting: 2, working: 3, done: 4 };
+
+/** What became of one package on one device: the detail view and the record show this per package. */
+export type PackageResultKind = 'installed' | 'failed' | 'working' | 'waiting' | 'pending';
+
+export interface PackageResult {
+  id: string;
+  name: string;
+  result: PackageResultKind;
+  /** For `failed`: where; for `working`: the phase. */
+  phase: FailedPhase | WorkPhase | null;
+  reason: string;
+  exitCode: number | null;
+  sha256: string | null;
+  startedAt: number | null;
+  endedAt: number | null;
+  /** For `waiting`: what it waits for. */
+  waitFor: WaitFor | null;
+}
+
+const displayName = (p: { id: string; name: string | null }) => p.name ?? p.id;
+
+/** Latest finished (success or failure) event per package; interruptions are not results. */
+function latestResults(history: PackageEvent[]): Map<string, PackageEvent> {
+  const latest = new Map<string, PackageEvent>();
+  for (const e of history) {
+    if (e.outcome !== 'success' && e.outcome !== 'failed') continue;
+    const prev = latest.get(e.packageId);
+    if (!prev || (e.endedAt ?? e.startedAt) >= (prev.endedAt ?? prev.startedAt)) latest.set(e.packageId, e);
+  }
+  return latest;
+}
+
+/** A package counts toward "done" unless it waits for an acceptance the technician has not given. */
+const applicable = (p: VerdictPackage) => p.required !== false || p.accepted || p.state !== 'awaiting-acceptance';
+
+function runningPhase(task: VerdictTask, transfers: VerdictTransfer[]): { phase: WorkPhase; percent: number | null } {
+  const mine = transfers.filter((t) => t.packageId === task.packageId && t.active);
+  const push = mine.find((t) => t.leg === 'push');
+  const download = mine.find((t) => t.leg === 'download');
+  const live = push ?? download;
+  if (live) {
+    const percent = live.total ? Math.min(100, Math.floor((live.bytesDone * 100) / live.total)) : null;
+    return { phase: live.leg, percent };
+  }
+  if (task.phase === '') return { phase: 'location', percent: null };
+  if (task.phase === 'downloaded') return { phase: 'command', percent: null };
+  return { phase: 'download', percent: null };
+}
+
+/** Every package's result on this device, in the order the server listed them. */
+export function packageResults(input: VerdictInput): PackageResult[] {
+  const latest = latestResults(input.history);
+  const started = new Map<string, PackageEvent>();
+  for (const e of input.history) started.set(e.packageId, e);
+  const packages = [...input.packages].sort((a, b) => a.createdAt - b.createdAt);
+  return packages.map((p) => {
+    const last = latest.get(p.id);
+    const event = started.get(p.id);
+    const task = input.tasks.find((t) => t.kind === 'download' && t.packageId === p.id) ??
+      input.tasks.find((t) => t.kind === 'instruction' && t.packageId === p.id);
+    const base = {
+      id: p.id, name: displayName(p), sha256: event?.sha256 ?? null, startedAt: event?.startedAt ?? null,
+      endedAt: event?.endedAt ?? null, exitCode: last?.exitCode ?? null, reason: '', phase: null, waitFor: null,
+    } satisfies Omit<PackageResult, 'result'>;
+    if (last?.outcome === 'failed') {
+      return { ...base, result: 'failed', phase: last.failedPhase, reason: last.reason, exitCode: last.exitCode };
+    }
+    if (task?.state === 'running') {
+      return { ...base, result: 'working', phase: task.kind === 'instruction' ? 'checking' : runningPhase(task, input.transfers).phase };
+    }
+    // A package installed before its events were recorded (an older data folder) is installed all the same.
+    if ((last?.outcome === 'success' && (p.state === 'installed' || p.state === 'scheduled')) || (!last && p.state === 'installed')) {
+      return { ...base, result: 'installed' };
+    }
+    if (task?.state === 'queued' && task.wait.kind !== 'none') return { ...base, result: 'waiting', waitFor: task.wait.kind };
+    if (p.state === 'awaiting-acceptance') return { ...base, result: 'waiting', waitFor: 'acceptance' };
+    return { ...base, result: 'pending' };
+  });
+}
+
+function failedVerdict(input: VerdictInput, results: PackageResult[]): Verdict | null {
+  const failures = results.filter((r) => r.result === 'failed');
+  const first = failures[0];
+  if (!first) return null;
+  const task = input.tasks.find((t) => t.kind === 'download' && t.packageId === first.id);
+  const phase = (first.phase ?? 'download') as FailedPhase;
+  return {
+    kind: 'failed', packageId: first.id, packageName: first.name, phase, reason: first.reason, exitCode: first.exitCode,
+    nextStep: nextStepForFailure(phase, first.reason), failures: failures.length,
+    retrying: task?.state === 'running' || (task?.state === 'queued' && task.wait.kind === 'retry'),
+  };
+}
+
+function undockedVerdict(input: VerdictInput, results: PackageResult[]): Verdict | null {
+  if (input.docked) return null;
+  const unfinished = new Set(results.filter((r) => r.result !== 'installed').map((r) => r.id));
+  const checkpoint = input.transfers.find((t) => t.leg === 'push' && unfinished.has(t.packageId));
+  const midEvent = input.tasks.find((t) => t.kind === 'download' && unfinished.has(t.packageId) && (t.phase === 'started' || t.phase === 'located'));
+  const packageId = checkpoint?.packageId ?? midEvent?.packageId;
+  if (!packageId) return null;
+  const name = results.find((r) => r.id === packageId)?.name ?? packageId;
+  return { kind: 'undocked', packageId, packageName: name, resumeAt: checkpoint?.bytesDone ?? 0, total: checkpoint?.total ?? null };
+}
+
+function workingVerdict(input: VerdictInput, results: PackageResult[]): Verdict | null {
+  if (!input.docked) return null;
+  const running = input.tasks.find((t) => t.state === 'running' && t.kind === 'download');
+  const considered = results.filter((r) => input.packages.some((p) => p.id === r.id && applicable(p)));
+  if (running) {
+    const index = considered.findIndex((r) => r.id === running.packageId);
+    const done = considered.filter((r) => r.result === 'installed').length;
+    const name = results.find((r) => r.id === running.packageId)?.name ?? running.packageId;
+    const { phase, percent } = runningPhase(running, input.transfers);
+    return {
+      kind: 'working', packageId: running.packageId, packageName: name, index: Math.min(done + 1, considered.length || 1),
+      of: Math.max(considered.length, index + 1, 1), phase, percent,
+    };
+  }
+  // Asking the server what the device needs: a poll or an instruction request in progress, or due now.
+  const asking = input.tasks.find((t) => (t.kind === 'poll' || t.kind === 'instruction') &&
+    (t.state === 'running' || (t.state === 'queued' && t.wait.kind === 'none' && (t.kind === 'instruction' || input.packages.length === 0))));
+  if (asking) {
+    const done = considered.filter((r) => r.result === 'installed').length;
+    return { kind: 'working', packageId: '', packageName: '', index: done, of: considered.length, phase: 'checking', percent: null };
+  }
+  return null;
+}
+
+const untilOf = (w: TaskWait): number | null => ('until' in w ? w.until : null);
+
+function waitingVerdict(input: VerdictInput, results: PackageResult[]): Verdict | null {
+  const open = results.filter((r) => r.result === 'waiting' || r.result === 'pending');
+  for (const r of open) {
+    const task = input.tasks.find((t) => t.kind === 'download' && t.packageId === r.id && t.state === 'queued') ??
+      input.tasks.find((t) => t.kind === 'instruction' && t.packageId === r.id && t.state === 'queued');
+    if (r.waitFor === 'acceptance') return { kind: 'waiting', for: 'acceptance', packageName: r.name, until: null };
+    if (task && task.wait.kind !== 'none') return { kind: 'waiting', for: task.wait.kind, packageName: r.name, until: untilOf(task.wait) };
+    if (!input.docked) return { kind: 'waiting', for: 'dock', packageName: r.name, until: null };
+  }
+  if (!input.docked && results.every((r) => r.result !== 'installed')) return { kind: 'waiting', for: 'dock', packageName: null, until: null };
+  // Nothing listed yet, and the poll cannot run: it waits for the server (or its schedule).
+  if (input.packages.length === 0) {
+    const poll = input.tasks.find((t) => t.kind === 'poll');
+    if (poll && poll.wait.kind !== 'none') return { kind: 'waiting', for: poll.wait.kind, packageName: null, until: untilOf(poll.wait) };
+    return { kind: 'waiting', for: input.docked ? 'server' : 'dock', packageName: null, until: poll?.wait ? untilOf(poll.wait) : null };
+  }
+  if (open.length > 0) return { kind: 'waiting', for: input.docked ? 'schedule' : 'dock', packageName: open[0]!.name, until: null };
+  return null;
+}
+
+/** The device's verdict (see the precedence at the top of this file). */
+export function deviceVerdict(input: VerdictInput): Verdict {
+  const results = packageResults(input);
+  return failedVerdict(input, results) ?? undockedVerdict(input, results) ?? workingVerdict(input, results) ??
+    waitingVerdict(input, results) ?? { kind: 'done', installed: results.filter((r) => r.result === 'installed').length };
+}
+
+// ---- words --------------------------------------------------------------------------------------------
+
+export const VERDICT_TITLES: Record<VerdictKind, string> = {
+  done: 'Done', failed: 'Failed', working: 'Working', waiting: 'Waiting', undocked: 'Undocked mid-transfer',
+};
+
+export const FAILED_PHASE_WORDS: Record<FailedPhase, string> = {
+  location: 'finding the download', download: 'download', verify: 'verification', install: 'saving the file',
+  push: 'push to the device', command: 'command',
+};
+
+const WORK_PHASE_WORDS: Record<WorkPhase, string> = {
+  checking: 'asking the server what it needs', location: 'locating', download: 'downloading', push: 'pushing', command: 'running the command',
+};
+
+/** "1:40", "12:05", "2:03:00": a countdown as a clock shows it. */
+export function clockDelay(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+}
+
+function waitWords(v: Extract<Verdict, { kind: 'waiting' }>, now: number): string {
+  const what = v.packageName ? ` (${v.packageName})` : '';
+  const later = v.until !== null ? (v.until > now ? ` in ${describeDelay(v.until - now)}` : ' now') : '';
+  switch (v.for) {
+    case 'dock': return `Waiting for dock${what}`;
+    case 'connection': return `Waiting for a permitted connection${what}`;
+    case 'schedule': return `Scheduled${what}${later}`;
+    case 'acceptance': return `Waiting for acceptance${v.packageName ? ` of ${v.packageName}` : ''}`;
+    case 'server': return `Waiting for the server${later ? `, retrying${later}` : ''}${what}`;
+    case 'technician': return `Paused by a technician${what}`;
+    case 'retry': return `Retrying${later}${what}`;
+  }
+}
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** The one sentence that says the verdict; the title and the icon say the same thing in short. */
+export function verdictWords(v: Verdict, now: number): string {
+  switch (v.kind) {
+    case 'done':
+      return v.installed === 0 ? 'Done: nothing to install' : `Done: ${v.installed} package${v.installed === 1 ? '' : 's'} installed`;
+    case 'failed': {
+      const code = v.exitCode !== null && !v.reason.includes(`code ${v.exitCode}`) ? ` (exit code ${v.exitCode})` : '';
+      const more = v.failures > 1 ? `; ${v.failures - 1} more failed` : '';
+      return `Failed: ${v.packageName}, ${FAILED_PHASE_WORDS[v.phase]}: ${v.reason}${code}${more}${v.retrying ? '; retrying' : ''}`;
+    }
+    case 'working':
+      if (v.phase === 'checking') return 'Working: asking the server what it needs';
+      return `Working: package ${v.index} of ${v.of}, ${WORK_PHASE_WORDS[v.phase]} ${v.packageName}${v.percent !== null ? `, ${v.percent} %` : ''}`;
+    case 'waiting':
+      return waitWords(v, now);
+    case 'undocked':
+      return `Undocked mid-transfer: ${v.packageName}${v.resumeAt > 0 ? `, resumes at ${bytes(v.resumeAt)}${v.total ? ` of ${bytes(v.total)}` : ''}` : ''}; dock it again`;
+  }
+}
+
+/** Short words for one package's result, as the detail view and the record print them. */
+export function packageResultWords(r: PackageResult): string {
+  switch (r.result) {
+    case 'installed': return r.exitCode !== null ? `installed, command exit code ${r.exitCode}` : 'installed';
+    case 'failed': return `failed in ${FAILED_PHASE_WORDS[(r.phase ?? 'download') as FailedPhase]}: ${r.reason}`;
+    case 'working': return WORK_PHASE_WORDS[(r.phase ?? 'download') as WorkPhase];
+    case 'waiting': return r.waitFor ? `waiting (${r.waitFor})` : 'waiting';
+    case 'pending': return 'not started';
+  }
+}
+
+/** A task as the Queue shows it: a download whose command failed is a failure, whatever its row says. */
+export function taskOutcome(t: { state: TaskState; lastError: string; kind: TaskKind }): TaskState {
+  return t.state === 'done' && t.lastError ? 'failed' : t.state;
+}

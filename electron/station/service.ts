@@ -2,11 +2,12 @@
 // change stream — collections are recomputed from the live stores when the engine says something changed
 // (coalesced, at most every `flushMs`), only the ones that differ are sent, and transfer progress is sent
 // as its own event at most a few times per second per transfer (architecture §3.4).
+import os from 'node:os';
 import type { EngineEvent } from '../../shared/model/events.js';
 import { nextStepFor } from '../../shared/model/next-steps.js';
 import {
   CommandSchema, type Activity, type Change, type Command, type CommandResult, type Device, type CachedPackage,
-  type Snapshot, type StationClient, type StationInfo, type StationSettings, type Task, type Transfer,
+  type Snapshot, type StationClient, type StationInfo, type StationSettings, type Task,
 } from '../../shared/contract/station-api.js';
 import type { ClientSession } from '../engine/session.js';
 import type { Station } from './station.js';
@@ -14,6 +15,11 @@ import { packageKey } from '../engine/confine.js';
 import { collectStatus } from './status.js';
 import { acceptPackage } from './station-commands.js';
 import { taskTransition } from '../engine/transitions.js';
+import { LiveTransfers } from './live-transfers.js';
+import { contactState } from './contact.js';
+import { renameSlot, slotLabels } from './slots.js';
+import { deviceView } from './records/device-view.js';
+import { exportRecord } from './records/export.js';
 
 export interface ServiceHooks {
   /** Settings as the runtime keeps them (config file + live values). */
@@ -22,30 +28,14 @@ export interface ServiceHooks {
   updateSettings(change: Partial<StationSettings>): Promise<string>;
   addSerialPort(path: string): Promise<string>;
   forgetSerialPort(path: string): Promise<string>;
-  info(): Omit<StationInfo, 'online'>;
+  info(): Omit<StationInfo, 'online' | 'contact' | 'storageProblem' | 'host'>;
 }
 
-interface LiveTransfer {
-  bytesDone: number;
-  total: number | null;
-  resumedFrom: number;
-  at: number;
-  bytesPerSecond: number;
-  windowAt: number;
-  windowBytes: number;
-  lastSent: number;
-  leg: 'download' | 'push';
-  packageId: string;
-  target: string;
-}
-
-const PROGRESS_EVERY_MS = 250;
-const SPEED_WINDOW_MS = 1000;
 const ACTIVITY_KEPT = 500;
 
 export class StationService implements StationClient {
   private readonly listeners = new Set<(c: Change) => void>();
-  private readonly live = new Map<string, LiveTransfer>();
+  private readonly live = new LiveTransfers((target, packageId) => this.packageName(target, packageId));
   private readonly last = new Map<string, string>();
   private activitySeq = new Map<string, number>();
   private dirty = false;
@@ -57,34 +47,11 @@ export class StationService implements StationClient {
   /** Feed every engine event here (the runtime composes it into the station's emit). */
   onEngineEvent(e: EngineEvent): void {
     if (e.type === 'progress') {
-      const key = `${e.targetId}|${e.leg}|${e.packageId}`;
-      const now = Date.now();
-      const prev = this.live.get(key);
-      // Speed over a window of at least a second: progress events come in bursts a millisecond apart.
-      let windowAt = prev?.windowAt ?? now;
-      let windowBytes = prev?.windowBytes ?? e.bytesDone;
-      let bytesPerSecond = prev?.bytesPerSecond ?? 0;
-      const elapsed = now - windowAt;
-      const rate = elapsed > 0 ? Math.max(0, (e.bytesDone - windowBytes) / (elapsed / 1000)) : 0;
-      if (elapsed >= SPEED_WINDOW_MS) {
-        bytesPerSecond = bytesPerSecond ? bytesPerSecond * 0.5 + rate * 0.5 : rate;
-        windowAt = now;
-        windowBytes = e.bytesDone;
-      } else if (!bytesPerSecond && elapsed >= SPEED_WINDOW_MS / 4) {
-        bytesPerSecond = rate; // a first estimate before the first full window
-      }
-      const t: LiveTransfer = {
-        bytesDone: e.bytesDone, total: e.total, resumedFrom: e.resumedFrom, at: now, leg: e.leg, packageId: e.packageId, target: e.targetId,
-        bytesPerSecond, windowAt, windowBytes, lastSent: prev?.lastSent ?? 0,
-      };
-      this.live.set(key, t);
-      if (now - t.lastSent >= PROGRESS_EVERY_MS) {
-        t.lastSent = now;
-        this.emit({ kind: 'progress', transfer: this.liveTransfer(key, t) });
-      }
+      const row = this.live.progress(e, Date.now());
+      if (row) this.emit({ kind: 'progress', transfer: row });
       return;
     }
-    if (e.type === 'transfer-end') this.live.delete(`${e.targetId}|${e.leg}|${e.packageId}`);
+    if (e.type === 'transfer-end') this.live.end(e);
     this.markDirty();
   }
 
@@ -95,15 +62,6 @@ export class StationService implements StationClient {
       this.timer = null;
       if (this.dirty) this.flush();
     }, this.flushMs);
-  }
-
-  private liveTransfer(key: string, t: LiveTransfer): Transfer {
-    const remaining = t.total !== null ? t.total - t.bytesDone : null;
-    return {
-      id: key, target: t.target, package: t.packageId, packageName: this.packageName(t.target, t.packageId), leg: t.leg,
-      state: 'active', bytesDone: t.bytesDone, total: t.total, resumePoint: t.resumedFrom, bytesPerSecond: Math.round(t.bytesPerSecond),
-      etaSeconds: remaining !== null && t.bytesPerSecond > 0 ? Math.round(remaining / t.bytesPerSecond) : null,
-    };
   }
 
   private packageName(target: string, packageId: string): string | null {
@@ -117,12 +75,15 @@ export class StationService implements StationClient {
 
   private collections(): Omit<Snapshot, 'activity'> {
     const v = this.view();
-    const names = new Map(v.devices.map((d) => [d.id, d.name]));
+    const now = this.station.clock.now();
+    const sessions = [...this.station.sessions.values()];
+    const cache = this.station.cache.entries();
+    const slots = slotLabels(this.station.local.store);
+    const devices: Device[] = sessions.filter((s) => s.target.kind === 'tethered').map((s) => deviceView(s.store, {
+      cache, slots, now, live: this.live.forTarget(s.target.id), docked: this.station.devices.get(s.target.id)?.docked ?? false,
+    }));
+    const names = new Map(devices.map((d) => [d.id, d.name]));
     const sessionOf = (id: string): ClientSession | undefined => this.station.sessions.get(id);
-    const devices: Device[] = v.devices.map((d) => {
-      const pkgs = v.packages.filter((p) => p.target === d.id && p.lastResult);
-      return { ...d, lastResult: pkgs.at(-1)?.lastResult ?? '' };
-    });
     const optional = new Set(v.packages.filter((p) => p.required === false).map((p) => `${p.target}|${p.id}`));
     const tasks: Task[] = v.tasks.map((t) => ({
       id: `${t.target}|${t.kind}|${t.package}`, target: t.target, targetName: names.get(t.target) ?? (t.target === this.station.local.target.id ? 'this station' : t.target),
@@ -130,25 +91,19 @@ export class StationService implements StationClient {
       attempts: t.attempts, lastError: t.lastError, optional: optional.has(`${t.target}|${t.package}`),
     }));
     const paused = (target: string, pkg: string) => sessionOf(target)?.pausedPackages().includes(pkg) ?? false;
-    const transfers: Transfer[] = [];
-    for (const [key, t] of this.live) transfers.push(this.liveTransfer(key, t));
-    for (const x of v.transfers) {
-      const leg = x.target === 'station cache' ? 'download' : 'push';
-      const pkg = x.package.startsWith('push:') ? x.package.slice(5) : x.package;
-      if (transfers.some((l) => l.leg === leg && (l.package === pkg || (leg === 'download' && l.package === x.package)))) continue;
-      const owner = leg === 'download' ? [...this.station.sessions.values()].find((s) => s.store.package(x.package))?.target.id ?? '' : x.target;
-      transfers.push({
-        id: `${x.target}|${leg}|${x.package}`, target: leg === 'download' ? owner : x.target, package: pkg, packageName: x.packageName, leg,
-        state: paused(owner, x.package) ? 'paused' : 'waiting', bytesDone: x.bytesDone, total: x.total, resumePoint: x.resumePoint,
-        bytesPerSecond: 0, etaSeconds: null,
-      });
-    }
-    const packages: CachedPackage[] = this.station.cache.entries().map((e) => ({
+    const transfers = this.live.rows(sessions, cache, paused);
+    const packages: CachedPackage[] = cache.map((e) => ({
       id: e.packageId, name: v.packages.find((p) => packageKey(p.id) === e.packageId)?.name ?? null, fileName: e.fileName,
       size: e.expectedSize, sha256: e.sha256, complete: e.complete, users: e.users,
     }));
-    const online = ![...this.station.sessions.values()].some((s) => s.target.kind === 'local' && s.isOffline());
-    return { station: { ...this.hooks.info(), online }, devices, tasks, transfers, packages, settings: this.hooks.settings() };
+    const talking = sessions.map((s) => ({
+      session: s, store: s.store, talks: s.target.kind === 'local' || (this.station.devices.get(s.target.id)?.docked ?? false),
+    }));
+    const contact = contactState(talking, this.hooks.settings().server);
+    return {
+      station: { ...this.hooks.info(), online: contact.state !== 'unreachable', contact, storageProblem: this.station.storage.problem, host: os.hostname() },
+      devices, tasks, transfers, packages, settings: this.hooks.settings(),
+    };
   }
 
   /** New log lines of every target since the last call (or the latest `ACTIVITY_KEPT` for a snapshot). */
@@ -213,6 +168,7 @@ export class StationService implements StationClient {
     const parsed = CommandSchema.safeParse(raw);
     if (!parsed.success) return { ok: false, message: `not a valid command: ${parsed.error.issues[0]?.message ?? 'unknown'}` };
     try {
+      if (parsed.data.type === 'exportRecord') return await this.exportRecord(parsed.data);
       const message = await this.run(parsed.data);
       this.markDirty();
       this.station.wake();
@@ -268,7 +224,22 @@ export class StationService implements StationClient {
         return this.hooks.forgetSerialPort(c.path);
       case 'forgetDevice':
         return this.station.forgetDevice(c.id);
+      case 'renameSlot':
+        return renameSlot(this.station.local.store, c.port, c.label);
+      case 'exportRecord':
+        throw new Error('exportRecord answers with a file'); // handled by execute
     }
+  }
+
+  /** The provisioning record of a selection, as a file in the command's result (every event, not only the latest). */
+  private async exportRecord(c: Extract<Command, { type: 'exportRecord' }>): Promise<CommandResult> {
+    const now = this.station.clock.now();
+    const cache = this.station.cache.entries();
+    const slots = slotLabels(this.station.local.store);
+    const devices = [...this.station.sessions.values()].filter((s) => s.target.kind === 'tethered').map((s) => deviceView(s.store, {
+      cache, slots, now, live: this.live.forTarget(s.target.id), docked: this.station.devices.get(s.target.id)?.docked ?? false, historyLimit: Infinity,
+    }));
+    return exportRecord(devices, { id: this.station.local.target.id, host: os.hostname() }, c, now);
   }
 
   close(): void {

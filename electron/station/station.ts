@@ -19,8 +19,9 @@ import { CommandJournal, endLeftoverCommands } from '../engine/command-journal.j
 import { Semaphore } from '../engine/semaphore.js';
 import { detectBandwidthClass, type BandwidthClass } from '../engine/local/host-identity.js';
 import type { DeviceLink } from '../link/device-link.js';
-import { checkStationRoot, deviceFolder, deviceIdProblem, legacyDeviceFolderName, protectOwnFolder, shownId } from '../engine/confine.js';
+import { checkStationRoot, deviceFolder, deviceIdProblem, legacyDeviceFolderName, packageKey, protectOwnFolder, shownId } from '../engine/confine.js';
 import { DockhandError } from '../../shared/model/errors.js';
+import { StorageGuard, storageEvent } from './storage-guard.js';
 
 export interface StationOptions {
   dataDir: string;
@@ -90,6 +91,8 @@ export class Station {
   private unprotect: () => void = () => undefined;
   /** Ports refused for claiming an ID already docked (`id NUL port`), so the refusal is logged once. */
   private readonly refusedDocks = new Set<string>();
+  /** Holds the work back while the data folder's disk is full (and says so), instead of dying. */
+  readonly storage: StorageGuard;
 
   private constructor(
     readonly opts: StationOptions & { root: string },
@@ -101,6 +104,25 @@ export class Station {
     this.clock = opts.clock ?? systemClock;
     this.semaphore = new Semaphore(Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY));
     this.sessions.set(local.target.id, local);
+    this.storage = new StorageGuard({
+      dir: opts.dataDir, need: () => this.pendingDownloadBytes(),
+      say: (level, message) => opts.emit?.(storageEvent(local.target.id, level, message)),
+    });
+  }
+
+  /** Bytes the queued downloads still have to bring into the cache (each package once). */
+  pendingDownloadBytes(): number {
+    const need = new Map<string, number>();
+    for (const s of this.sessions.values()) {
+      for (const t of s.store.tasks()) {
+        if (t.kind !== 'download' || t.state === 'done' || t.state === 'failed') continue;
+        const size = s.store.package(t.packageId)?.packageSize ?? 0;
+        const entry = this.cache.store.entry(packageKey(t.packageId));
+        if (entry?.complete) continue;
+        need.set(packageKey(t.packageId), Math.max(0, size - (entry?.bytesDone ?? 0)));
+      }
+    }
+    return [...need.values()].reduce((a, b) => a + b, 0);
   }
 
   get root(): string {
@@ -303,13 +325,28 @@ export class Station {
    * process (`station accept`) may change its database.
    */
   private async loop(session: ClientSession, signal: AbortSignal, recheckMs = 2000): Promise<void> {
+    let cutByFullDisk = false;
     while (!signal.aborted && !session.signal.aborted) {
+      // A full disk holds all work (the guard says so) instead of failing every write.
+      if (await this.storage.holding(signal)) {
+        cutByFullDisk = true;
+        continue;
+      }
+      // A task the full disk cut off could not record its end: once its lane is free it resumes as after a crash.
+      if (cutByFullDisk && !session.lanes.busy()) {
+        session.store.recoverInterruptedTasks(this.clock.now());
+        cutByFullDisk = false;
+      }
       let delay = recheckMs;
       try {
         session.lanes.startDue();
         const wake = session.lanes.nextWake();
         delay = Math.max(0, Math.min(recheckMs, wake === null ? recheckMs : wake - this.clock.now()));
       } catch (err) {
+        if (this.storage.noteFailure(err)) {
+          cutByFullDisk = true;
+          continue;
+        }
         session.internalError(err); // and look again after `recheckMs`
       }
       await new Promise<void>((resolve) => {

@@ -8,15 +8,67 @@
 // transfer), and the activity log as appended entries.
 import { z } from 'zod';
 
+/** The device's one verdict (shared/model/verdict.ts), in the words every view shows. */
+export const VerdictSchema = z.object({
+  kind: z.enum(['done', 'failed', 'working', 'waiting', 'undocked']),
+  /** "Failed", "Working", …: what the icon and the colour also say. */
+  title: z.string(),
+  /** The one sentence: "Failed: Scanner firmware, command: the command exited with code 3". */
+  words: z.string(),
+  /** For a failure: what a technician does next; '' otherwise. */
+  nextStep: z.string(),
+  /** The package the verdict is about; '' when none. */
+  packageId: z.string(),
+  /** Working: the running transfer's percent. */
+  percent: z.number().nullable(),
+  /** Waiting with a countdown (the server, a schedule, a retry): ISO time it ends. */
+  until: z.string().nullable(),
+});
+
+/** One package on one device: what became of it. */
+export const DevicePackageSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  result: z.enum(['installed', 'failed', 'working', 'waiting', 'pending']),
+  /** Words for the result: "failed in command: the command exited with code 3". */
+  words: z.string(),
+  phase: z.string().nullable(),
+  reason: z.string(),
+  exitCode: z.number().nullable(),
+  sha256: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+});
+
+/** One download event of a device (its activity for the provisioning record and the detail view). */
+export const DeviceEventSchema = z.object({
+  packageId: z.string(),
+  name: z.string(),
+  sha256: z.string().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  outcome: z.enum(['success', 'failed', 'interrupted', 'running']),
+  failedPhase: z.string().nullable(),
+  exitCode: z.number().nullable(),
+  reason: z.string(),
+});
+
 export const DeviceSchema = z.object({
   id: z.string(),
   name: z.string(),
   port: z.string(),
+  /** The technician's name for the port or USB path the device sits on ("Slot 3"); '' when none is set. */
+  slot: z.string(),
   state: z.enum(['docked', 'undocked']),
   currentPackage: z.string(),
+  /** The latest package result, whatever it was (kept for notifications); the verdict is the truth. */
   lastResult: z.string(),
   lastDockedAt: z.string().nullable(),
   undockReason: z.string(),
+  verdict: VerdictSchema,
+  packages: z.array(DevicePackageSchema),
+  /** The latest download events, newest last (at most 50). */
+  history: z.array(DeviceEventSchema),
 });
 
 /** Why a task is not running now, as data (shared/model/wait.ts `TaskWait`; times are epoch milliseconds). */
@@ -98,13 +150,33 @@ export const SettingsSchema = z.object({
   concurrency: z.number().int().min(1).max(64),
 });
 
+/** How the station's last contact with its server went, from every session's last attempt and outbox. */
+export const ContactSchema = z.object({
+  /** ok: the last contact worked; unreachable: it failed; unknown: no contact yet. */
+  state: z.enum(['ok', 'unreachable', 'unknown']),
+  /** The server the station talks to (its host, for the header). */
+  server: z.string(),
+  /** Why the last contact failed, in words; '' when it worked. */
+  problem: z.string(),
+  /** ISO time of the next attempt while unreachable. */
+  retryAt: z.string().nullable(),
+  /** Status messages and reports waiting to be delivered, over all targets. */
+  waiting: z.number().int().nonnegative(),
+});
+
 export const StationInfoSchema = z.object({
   id: z.string(),
   version: z.string(),
   demo: z.boolean(),
+  /** The last contact with the server worked (contact.state === 'ok'). */
   online: z.boolean(),
   dataDir: z.string(),
   root: z.string(),
+  contact: ContactSchema,
+  /** A problem with the station's own disk (full, read-only) that holds work back; '' when none. */
+  storageProblem: z.string(),
+  /** The machine the station runs on, for the provisioning record. */
+  host: z.string(),
 });
 
 export const SnapshotSchema = z.object({
@@ -141,11 +213,32 @@ export const CommandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('addSerialPort'), path: z.string().min(1).max(500) }),
   z.object({ type: z.literal('forgetSerialPort'), path: z.string().min(1).max(500) }),
   z.object({ type: z.literal('forgetDevice'), id: target }),
+  /** Names the port or USB path a device sits on ("Slot 3"); an empty label forgets the name. */
+  z.object({ type: z.literal('renameSlot'), port: z.string().min(1).max(500), label: z.string().max(40) }),
+  /** The provisioning record of the given devices (all when empty), as CSV or PDF. */
+  z.object({
+    type: z.literal('exportRecord'), format: z.enum(['csv', 'pdf']), devices: z.array(target).max(1000),
+    /** Only download events that ended at or after this ISO time ("today's batch"). */
+    since: z.string().max(40).optional(),
+  }),
 ]);
 
-export const CommandResultSchema = z.object({ ok: z.boolean(), message: z.string() });
+/** A file a command produced: CSV as text, PDF as base64. */
+export const CommandFileSchema = z.object({
+  name: z.string(),
+  contentType: z.string(),
+  encoding: z.enum(['utf8', 'base64']),
+  data: z.string(),
+});
+
+export const CommandResultSchema = z.object({ ok: z.boolean(), message: z.string(), file: CommandFileSchema.optional() });
 
 export type Device = z.infer<typeof DeviceSchema>;
+export type DeviceVerdict = z.infer<typeof VerdictSchema>;
+export type DevicePackage = z.infer<typeof DevicePackageSchema>;
+export type DeviceEvent = z.infer<typeof DeviceEventSchema>;
+export type Contact = z.infer<typeof ContactSchema>;
+export type CommandFile = z.infer<typeof CommandFileSchema>;
 export type Task = z.infer<typeof TaskSchema>;
 export type Transfer = z.infer<typeof TransferSchema>;
 export type CachedPackage = z.infer<typeof PackageSchema>;

@@ -13,7 +13,7 @@ import { formatBytes, formatDuration } from '../../renderer/src/format.js';
 
 function sampleSnapshot(): Snapshot {
   return {
-    station: { id: 'ST-1', version: '0.1.0', demo: false, online: true, dataDir: '/d', root: '/r' },
+    station: { id: 'ST-1', version: '0.1.0', demo: false, online: true, dataDir: '/d', root: '/r', contact: { state: 'ok', server: '127.0.0.1:1', problem: '', retryAt: null, waiting: 0 }, storageProblem: '', host: 'bench' },
     devices: [],
     tasks: [],
     transfers: [],

@@ -22,7 +22,7 @@ export function serverHost(url: string): string {
   }
 }
 
-export function contactState(sources: ContactSource[], server: string): Contact {
+export function contactState(sources: ContactSource[], server: string, now: number): Contact {
   let failed = false;
   let problem = '';
   let retryAt: number | null = null;
@@ -42,7 +42,7 @@ export function contactState(sources: ContactSource[], server: string): Contact 
     failed = true;
     problem ||= (pollFailed ? poll.lastError : queued.find((o) => o.lastError)?.lastError) ?? '';
     for (const t of store.tasks()) {
-      const w = taskWait(t);
+      const w = taskWait(t, now);
       const until = w.kind === 'server' || w.kind === 'retry' ? w.until : t === poll && pollFailed ? t.nextRun : null;
       if (until !== null && (retryAt === null || until < retryAt)) retryAt = until;
     }

@@ -96,10 +96,14 @@ export class StationService implements StationClient {
       id: e.packageId, name: v.packages.find((p) => packageKey(p.id) === e.packageId)?.name ?? null, fileName: e.fileName,
       size: e.expectedSize, sha256: e.sha256, complete: e.complete, users: e.users,
     }));
+    // The header speaks of the station's server: the station's own session and the docked devices that
+    // poll it (a device the server moved elsewhere with PollServer says so on its own tile).
+    const server = this.station.local.store.get('server');
     const talking = sessions.map((s) => ({
-      session: s, store: s.store, talks: s.target.kind === 'local' || (this.station.devices.get(s.target.id)?.docked ?? false),
+      session: s, store: s.store,
+      talks: s.target.kind === 'local' || ((this.station.devices.get(s.target.id)?.docked ?? false) && s.store.get('server') === server),
     }));
-    const contact = contactState(talking, this.hooks.settings().server);
+    const contact = contactState(talking, this.hooks.settings().server, now);
     return {
       station: { ...this.hooks.info(), online: contact.state !== 'unreachable', contact, storageProblem: this.station.storage.problem, host: os.hostname() },
       devices, tasks, transfers, packages, settings: this.hooks.settings(),

@@ -15,6 +15,8 @@ export const VerdictSchema = z.object({
   title: z.string(),
   /** The one sentence: "Failed: Scanner firmware, command: the command exited with code 3". */
   words: z.string(),
+  /** The sentence's short form under the title: "Scanner firmware: the command exited with code 3". */
+  detail: z.string(),
   /** For a failure: what a technician does next; '' otherwise. */
   nextStep: z.string(),
   /** The package the verdict is about; '' when none. */

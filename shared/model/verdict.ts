@@ -16,7 +16,6 @@
 //   done       every applicable package is installed and its command succeeded.
 import type { PackageState, TaskKind, TaskState, DownloadPhase } from './client.js';
 import type { TaskWait, TaskWaitKind } from './wait.js';
-import { describeDelay } from './wait.js';
 import { nextStepForFailure } from './next-steps.js';
 
 /** Where a download event failed (the phases of spec §10.1, with the push and the verification apart). */
@@ -247,81 +246,6 @@ export function deviceVerdict(input: VerdictInput): Verdict {
   const results = packageResults(input);
   return failedVerdict(input, results) ?? undockedVerdict(input, results) ?? workingVerdict(input, results) ??
     waitingVerdict(input, results) ?? { kind: 'done', installed: results.filter((r) => r.result === 'installed').length };
-}
-
-// ---- words --------------------------------------------------------------------------------------------
-
-export const VERDICT_TITLES: Record<VerdictKind, string> = {
-  done: 'Done', failed: 'Failed', working: 'Working', waiting: 'Waiting', undocked: 'Undocked mid-transfer',
-};
-
-export const FAILED_PHASE_WORDS: Record<FailedPhase, string> = {
-  location: 'finding the download', download: 'download', verify: 'verification', install: 'saving the file',
-  push: 'push to the device', command: 'command',
-};
-
-const WORK_PHASE_WORDS: Record<WorkPhase, string> = {
-  checking: 'asking the server what it needs', location: 'locating', download: 'downloading', push: 'pushing', command: 'running the command',
-};
-
-/** "1:40", "12:05", "2:03:00": a countdown as a clock shows it. */
-export function clockDelay(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
-}
-
-function waitWords(v: Extract<Verdict, { kind: 'waiting' }>, now: number): string {
-  const what = v.packageName ? ` (${v.packageName})` : '';
-  const later = v.until !== null ? (v.until > now ? ` in ${describeDelay(v.until - now)}` : ' now') : '';
-  switch (v.for) {
-    case 'dock': return `Waiting for dock${what}`;
-    case 'connection': return `Waiting for a permitted connection${what}`;
-    case 'schedule': return `Scheduled${what}${later}`;
-    case 'acceptance': return `Waiting for acceptance${v.packageName ? ` of ${v.packageName}` : ''}`;
-    case 'server': return `Waiting for the server${later ? `, retrying${later}` : ''}${what}`;
-    case 'technician': return `Paused by a technician${what}`;
-    case 'retry': return `Retrying${later}${what}`;
-  }
-}
-
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}
-
-/** The one sentence that says the verdict; the title and the icon say the same thing in short. */
-export function verdictWords(v: Verdict, now: number): string {
-  switch (v.kind) {
-    case 'done':
-      return v.installed === 0 ? 'Done: nothing to install' : `Done: ${v.installed} package${v.installed === 1 ? '' : 's'} installed`;
-    case 'failed': {
-      const code = v.exitCode !== null && !v.reason.includes(`code ${v.exitCode}`) ? ` (exit code ${v.exitCode})` : '';
-      const more = v.failures > 1 ? `; ${v.failures - 1} more failed` : '';
-      return `Failed: ${v.packageName}, ${FAILED_PHASE_WORDS[v.phase]}: ${v.reason}${code}${more}${v.retrying ? '; retrying' : ''}`;
-    }
-    case 'working':
-      if (v.phase === 'checking') return 'Working: asking the server what it needs';
-      return `Working: package ${v.index} of ${v.of}, ${WORK_PHASE_WORDS[v.phase]} ${v.packageName}${v.percent !== null ? `, ${v.percent} %` : ''}`;
-    case 'waiting':
-      return waitWords(v, now);
-    case 'undocked':
-      return `Undocked mid-transfer: ${v.packageName}${v.resumeAt > 0 ? `, resumes at ${bytes(v.resumeAt)}${v.total ? ` of ${bytes(v.total)}` : ''}` : ''}; dock it again`;
-  }
-}
-
-/** Short words for one package's result, as the detail view and the record print them. */
-export function packageResultWords(r: PackageResult): string {
-  switch (r.result) {
-    case 'installed': return r.exitCode !== null ? `installed, command exit code ${r.exitCode}` : 'installed';
-    case 'failed': return `failed in ${FAILED_PHASE_WORDS[(r.phase ?? 'download') as FailedPhase]}: ${r.reason}`;
-    case 'working': return WORK_PHASE_WORDS[(r.phase ?? 'download') as WorkPhase];
-    case 'waiting': return r.waitFor ? `waiting (${r.waitFor})` : 'waiting';
-    case 'pending': return 'not started';
-  }
 }
 
 /** A task as the Queue shows it: a download whose command failed is a failure, whatever its row says. */

@@ -242,7 +242,7 @@ export type ElectronDouble = ReturnType<typeof createElectronDouble>;
 export function device(over: Partial<Device> = {}): Device {
   return { id: 'dev-1', name: 'Scanner 1', port: '/dev/ttyUSB0', slot: '', state: 'docked', currentPackage: '', lastResult: '',
     lastDockedAt: null, undockReason: '', packages: [], history: [],
-    verdict: { kind: 'done', title: 'Done', words: 'Done: nothing to install', nextStep: '', packageId: '', percent: null, until: null }, ...over };
+    verdict: { kind: 'done', title: 'Done', words: 'Done: nothing to install', detail: 'nothing to install', nextStep: '', packageId: '', percent: null, until: null }, ...over };
 }
 
 export function task(over: Partial<Task> = {}): Task {

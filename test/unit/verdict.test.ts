@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  deviceVerdict, packageResults, taskOutcome, verdictWords, VERDICT_ORDER, type PackageEvent, type VerdictInput, type VerdictPackage,
-  type VerdictTask,
+  deviceVerdict, packageResults, taskOutcome, VERDICT_ORDER, type PackageEvent, type VerdictInput, type VerdictPackage, type VerdictTask,
 } from '../../shared/model/verdict.js';
+import { verdictWords } from '../../shared/model/verdict-words.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 

@@ -2,9 +2,8 @@
 // and download events it was computed from. Used by the running station's service and by the CLI (which
 // reads a data folder), so both say the same thing about the same device.
 import type { Device, DeviceEvent, DevicePackage, DeviceVerdict } from '../../../shared/contract/station-api.js';
-import {
-  deviceVerdict, packageResultWords, packageResults, verdictWords, VERDICT_TITLES, type PackageEvent, type Verdict, type VerdictTransfer,
-} from '../../../shared/model/verdict.js';
+import { deviceVerdict, packageResults, type PackageEvent, type Verdict, type VerdictTransfer } from '../../../shared/model/verdict.js';
+import { packageResultWords, verdictDetail, verdictWords, VERDICT_TITLES } from '../../../shared/model/verdict-words.js';
 import type { ClientStore } from '../../store/client-store.js';
 import type { CacheEntry } from '../../store/cache-store.js';
 import { readTargetFacts } from './facts.js';
@@ -15,7 +14,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 export function verdictView(v: Verdict, now: number): DeviceVerdict {
   return {
-    kind: v.kind, title: VERDICT_TITLES[v.kind], words: verdictWords(v, now),
+    kind: v.kind, title: VERDICT_TITLES[v.kind], words: verdictWords(v, now), detail: verdictDetail(v, now),
     nextStep: v.kind === 'failed' ? v.nextStep : '',
     packageId: 'packageId' in v ? v.packageId : '',
     percent: v.kind === 'working' ? v.percent : null,

@@ -15,11 +15,12 @@ import type { CacheEntry } from '../../store/cache-store.js';
 type MaybeWait = TaskRecord & { wait?: TaskWait };
 type MaybeHistory = ClientStore & { history?: () => PackageEvent[] };
 
-export function taskWait(t: TaskRecord): TaskWait {
+export function taskWait(t: TaskRecord, now: number): TaskWait {
   const given = (t as MaybeWait).wait;
   if (given) return given;
   const w = t.waitingFor;
-  if (t.state !== 'queued' || !w) return { kind: 'none' };
+  if (t.state !== 'queued') return { kind: 'none' };
+  if (!w) return t.nextRun > now ? { kind: 'schedule', until: t.nextRun } : { kind: 'none' };
   if (w.startsWith('waiting for dock')) return { kind: 'dock', cradledOnly: w.includes('cradled-only') };
   if (w.startsWith('waiting for acceptance')) return { kind: 'acceptance' };
   if (w.startsWith('waiting for a permitted connection') || w.startsWith('waiting for a connection')) return { kind: 'connection', flags: 0 };
@@ -56,7 +57,7 @@ function eventFromPackage(p: PackageRecord, sha256: string | null): PackageEvent
   return null;
 }
 
-function historyOf(store: ClientStore, sha256Of: (p: PackageRecord) => string | null): PackageEvent[] {
+function historyOf(store: ClientStore, sha256Of: (p: PackageRecord) => string | null, now: number): PackageEvent[] {
   const own = (store as MaybeHistory).history;
   if (typeof own === 'function') return own.call(store);
   const events: PackageEvent[] = [];
@@ -65,7 +66,7 @@ function historyOf(store: ClientStore, sha256Of: (p: PackageRecord) => string | 
     if (e) events.push(e);
     // A download attempt that failed and waits for its retry is a failed event of its own.
     const t = store.task('download', p.id);
-    if (t && t.state === 'queued' && taskWait(t).kind === 'retry' && t.lastError) {
+    if (t && t.state === 'queued' && taskWait(t, now).kind === 'retry' && t.lastError) {
       events.push({ ...(e ?? { packageId: p.id, name: p.name, sha256: sha256Of(p), exitCode: null }), startedAt: t.updatedAt,
         endedAt: t.updatedAt, outcome: 'failed', failedPhase: phaseOfMessage(t.lastError), reason: t.lastError, exitCode: null });
     }
@@ -104,13 +105,13 @@ export function pushOwner(store: ClientStore, checkpointKey: string, cache: Cach
 export function readTargetFacts(store: ClientStore, opts: { docked: boolean; cache: CacheEntry[]; live?: VerdictTransfer[]; now: number }): TargetFacts {
   const packages = store.packages();
   const sha256Of = (p: PackageRecord) => opts.cache.find((e) => e.packageId === p.id)?.sha256 ?? p.sha256;
-  const tasks = store.tasks().map((t) => ({ kind: t.kind, packageId: t.packageId, state: t.state, phase: t.phase, wait: taskWait(t), lastError: t.lastError }));
+  const tasks = store.tasks().map((t) => ({ kind: t.kind, packageId: t.packageId, state: t.state, phase: t.phase, wait: taskWait(t, opts.now), lastError: t.lastError }));
   const live = opts.live ?? [];
   const kept = pushCheckpoints(store.checkpoints(), packages, opts.cache).filter((k) => !live.some((l) => l.packageId === k.packageId && l.leg === k.leg));
   return {
     packages,
     input: {
-      now: opts.now, docked: opts.docked, tasks, transfers: [...live, ...kept], history: historyOf(store, sha256Of),
+      now: opts.now, docked: opts.docked, tasks, transfers: [...live, ...kept], history: historyOf(store, sha256Of, opts.now),
       packages: packages.map((p) => ({ id: p.id, name: p.name, state: p.state, required: p.required, accepted: p.accepted, createdAt: p.createdAt })),
     },
   };

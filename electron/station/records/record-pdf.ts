@@ -33,7 +33,7 @@ function text(doc: Doc, s: string, x: number, y: number, o: PDFKit.Mixins.TextOp
 
 function heading(doc: Doc, rec: ProvisioningRecord, title: string, sub: string): number {
   const width = doc.page.width - 2 * MARGIN;
-  text(doc, 'DOCKHAND PROVISIONING RECORD', MARGIN, MARGIN, { size: 8, color: MUTED, characterSpacing: 1 });
+  text(doc, 'DOCKHAND PROVISIONING RECORD', MARGIN, MARGIN, { size: 8, color: MUTED });
   let y = text(doc, title, MARGIN, MARGIN + 14, { font: 'Helvetica-Bold', size: 20, width });
   y = text(doc, sub, MARGIN, y + 2, { size: 9.5, color: MUTED, width });
   if (rec.since) y = text(doc, `Download events since ${recordTime(rec.since)}`, MARGIN, y + 1, { size: 9.5, color: MUTED, width });
@@ -60,7 +60,7 @@ function verdictBox(doc: Doc, v: DeviceVerdict, y: number): number {
   return Math.max(y + h, ty + 10) + 14;
 }
 
-const COLS = [{ at: 0, w: 170, label: 'Package' }, { at: 170, w: 70, label: 'Result' }, { at: 240, w: 40, label: 'Exit code' },
+const COLS = [{ at: 0, w: 170, label: 'Package' }, { at: 170, w: 70, label: 'Result' }, { at: 240, w: 40, label: 'Exit' },
   { at: 285, w: 107, label: 'Started' }, { at: 392, w: 107, label: 'Ended' }];
 
 function ensureRoom(doc: Doc, y: number, need: number, onNewPage: () => number): number {

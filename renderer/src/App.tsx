@@ -5,6 +5,7 @@ import type { Command, Snapshot } from '../../shared/contract/station-api.js';
 import type { StationStore } from './state/station-store.js';
 import { ActionsContext, type Actions } from './ui/actions.js';
 import { shownState } from './state/transfer-state.js';
+import { queueAttention } from './state/board.js';
 import { Header } from './ui/Header.js';
 import { Notices, type Notice } from './ui/Notices.js';
 import { Tabs, panelId, tabId, type TabItem } from './ui/Tabs.js';
@@ -28,7 +29,7 @@ function tabItems(s: Snapshot | null): TabItem[] {
   const n = (x: number) => (x > 0 ? String(x) : undefined);
   const items: Array<TabItem & { badge?: string | undefined }> = [
     { id: 'devices', label: 'Devices', badge: s ? n(s.devices.filter((d) => d.state === 'docked').length) : undefined },
-    { id: 'queue', label: 'Queue', badge: s ? n(s.tasks.filter((t) => t.state === 'queued' || t.state === 'running').length) : undefined },
+    { id: 'queue', label: 'Queue', badge: s ? n(queueAttention(s.tasks)) : undefined },
     { id: 'transfers', label: 'Transfers', badge: s ? n(s.transfers.filter((t) => shownState(t) === 'active').length) : undefined },
     { id: 'packages', label: 'Packages' },
     { id: 'activity', label: 'Activity', badge: s ? n(s.activity.filter((a) => a.level === 'error').length) : undefined },
@@ -37,9 +38,9 @@ function tabItems(s: Snapshot | null): TabItem[] {
   return items.map(({ badge, ...rest }) => (badge ? { ...rest, badge } : rest));
 }
 
-function View({ id, snapshot }: { id: ViewId; snapshot: Snapshot }) {
+function View({ id, snapshot, stale }: { id: ViewId; snapshot: Snapshot; stale: boolean }) {
   switch (id) {
-    case 'devices': return <DevicesView snapshot={snapshot} />;
+    case 'devices': return <DevicesView snapshot={snapshot} stale={stale} />;
     case 'queue': return <QueueView snapshot={snapshot} />;
     case 'transfers': return <TransfersView snapshot={snapshot} />;
     case 'packages': return <PackagesView snapshot={snapshot} />;
@@ -94,11 +95,12 @@ export function App({ store, via }: { store: StationStore; via: 'electron' | 'we
           <p className="banner warn" role="alert">Lost the connection to the station; reconnecting. The views show the last state received. {problem}</p>
         ) : null}
         {snapshot && connection === 'open' && problem ? <p className="banner warn" role="alert">{problem}</p> : null}
+        {snapshot?.station.storageProblem ? <p className="banner bad" role="alert">{snapshot.station.storageProblem}</p> : null}
         <main className="content">
           {/* Every tab's panel exists (so each tab's aria-controls names a real element); only the open one is filled. */}
           {VIEWS.map((id) => (
             <section key={id} role="tabpanel" id={panelId(id)} aria-labelledby={tabId(id)} tabIndex={0} className="panel" hidden={id !== view}>
-              {id !== view ? null : snapshot ? <View id={id} snapshot={snapshot} /> : (
+              {id !== view ? null : snapshot ? <View id={id} snapshot={snapshot} stale={connection !== 'open'} /> : (
                 <p className="empty" role={problem ? 'alert' : 'status'}>{problem || 'Connecting to the station…'}</p>
               )}
             </section>

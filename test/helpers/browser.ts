@@ -80,15 +80,16 @@ export interface ConsolePage {
   steps(fn: () => Promise<void>): Promise<void>;
 }
 
-/** Opens the console at 1024×700 in a fresh headless Chromium profile; closed when the test ends. */
-export async function openConsole(t: { name: string; after(fn: () => unknown): void }, url: string, opts: { colorScheme?: 'light' | 'dark' } = {}): Promise<ConsolePage> {
+/** Opens the console (1024×700 unless told) in a fresh headless Chromium profile; closed when the test ends. */
+export async function openConsole(t: { name: string; after(fn: () => unknown): void }, url: string,
+  opts: { colorScheme?: 'light' | 'dark'; viewport?: { width: number; height: number } } = {}): Promise<ConsolePage> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing; UI tests need Debian's chromium (apt-get install -y chromium)`);
   // The profile goes only after Chromium has closed (after-hooks run in the order they were added).
   const profile = mkdtempSync(path.join(os.tmpdir(), 'dockhand-chromium-'));
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, args: OFFLINE_FLAGS, viewport: { width: 1024, height: 700 },
+      executablePath: CHROMIUM, headless: true, args: OFFLINE_FLAGS, viewport: opts.viewport ?? { width: 1024, height: 700 },
       colorScheme: opts.colorScheme ?? 'light', acceptDownloads: true, locale: 'en-GB', timezoneId: 'UTC',
     });
   } catch (err) {

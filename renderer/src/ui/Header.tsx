@@ -1,7 +1,11 @@
-// The header: which station this is, whether it reaches its server, whether the console is connected,
-// a clear DEMO badge when the station runs the bundled demo server, and the theme choice.
+// The header: which station this is; whether its last contact with the server worked ("Server unreachable,
+// retrying in 1:40", with why in the tooltip and for screen readers), how many messages wait to be sent;
+// whether the console is connected; a clear DEMO badge; and the theme choice. A disk problem that holds
+// the station back is a banner of its own (in App).
 import type { StationInfo } from '../../../shared/contract/station-api.js';
+import { clockDelay } from '../../../shared/model/verdict-words.js';
 import type { ConnectionState } from '../client/connection.js';
+import { useNow } from '../state/clock.js';
 import type { ThemeChoice } from '../theme.js';
 
 interface HeaderProps {
@@ -12,14 +16,26 @@ interface HeaderProps {
   onTheme: (t: ThemeChoice) => void;
 }
 
-const CONNECTION_WORDS: Record<ConnectionState, string> = { connecting: 'Connecting…', open: 'Connected', closed: 'Reconnecting…' };
+const CONNECTION_WORDS: Record<ConnectionState, string> = { connecting: 'Connecting…', open: 'Connected', closed: 'Station lost, reconnecting…' };
+
+function ServerPill({ station, now }: { station: StationInfo; now: number }) {
+  const c = station.contact;
+  if (c.state === 'unreachable') {
+    const retry = c.retryAt ? Date.parse(c.retryAt) - now : null;
+    const when = retry === null ? '' : retry > 0 ? `, retrying in ${clockDelay(retry)}` : ', retrying now';
+    return <li className="pill bad" title={c.problem} aria-label={`Server ${c.server} unreachable${when}. ${c.problem}`}>Server unreachable{when}</li>;
+  }
+  if (c.state === 'unknown') return <li className="pill muted" title={c.server}>Contacting server…</li>;
+  return <li className="pill good" title={c.server}>Server reachable</li>;
+}
 
 export function Header({ station, connection, via, theme, onTheme }: HeaderProps) {
+  const now = useNow();
   return (
     <header className="app-header">
       <div className="brand">
         <h1>Dockhand station</h1>
-        {station ? <span className="sub-inline">{station.id} · version {station.version}</span> : null}
+        {station ? <span className="sub-inline">{station.id} · {station.contact.server} · version {station.version}</span> : null}
       </div>
       {station?.demo ? (
         <p className="demo-badge" role="note">
@@ -28,8 +44,9 @@ export function Header({ station, connection, via, theme, onTheme }: HeaderProps
         </p>
       ) : null}
       <ul className="status-pills" aria-label="Station state">
-        {station ? (
-          <li className={`pill ${station.online ? 'good' : 'bad'}`}>{station.online ? 'Server online' : 'Server offline'}</li>
+        {station ? <ServerPill station={station} now={now} /> : null}
+        {station && station.contact.waiting > 0 ? (
+          <li className="pill warn">{station.contact.waiting} message{station.contact.waiting === 1 ? '' : 's'} waiting</li>
         ) : null}
         {via === 'websocket' ? (
           <li className={`pill ${connection === 'open' ? 'good' : 'warn'}`}>{CONNECTION_WORDS[connection]}</li>

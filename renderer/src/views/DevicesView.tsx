@@ -1,67 +1,141 @@
-// Devices: a card per device the station knows — docked ones first — with its identity, where it is
-// attached, what it is installing (with the push progress) and how the last package went.
-import type { Snapshot } from '../../../shared/contract/station-api.js';
-import { formatWhen } from '../format.js';
-import { packageNamer } from '../state/names.js';
-import { shownState } from '../state/transfer-state.js';
-import { CommandButton } from '../ui/actions.js';
-import { TransferProgress } from '../ui/TransferProgress.js';
+// Devices: the bench board. One dense tile per device — its slot, its name and its verdict in colour, icon
+// and words — failures first, filterable by verdict, 16 to a 1024×700 window and 32 to a 1920×1080 one.
+// A tile opens the device's detail; tiles can be selected for the provisioning record. Arrow keys move
+// between tiles.
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import type { Device, Snapshot } from '../../../shared/contract/station-api.js';
+import { boardOrder, cardName, filterDevices, FILTERS, placeOf, verdictCounts, type VerdictFilter } from '../state/board.js';
+import { VerdictIcon } from '../ui/VerdictIcon.js';
+import { RecordExport } from '../ui/RecordExport.js';
+import { DeviceDetail } from './DeviceDetail.js';
 
-export function DevicesView({ snapshot }: { snapshot: Snapshot }) {
-  const pkgName = packageNamer(snapshot);
-  const devices = [...snapshot.devices].sort((a, b) => (a.state === b.state ? a.name.localeCompare(b.name) : a.state === 'docked' ? -1 : 1));
-  if (devices.length === 0) {
+function Tile({ d, selected, onSelect, onOpen }: { d: Device; selected: boolean; onSelect: (on: boolean) => void; onOpen: () => void }) {
+  const v = d.verdict;
+  return (
+    <li className={`tile v-${v.kind}${d.state === 'undocked' ? ' off' : ''}`} data-device={d.id} data-verdict={v.kind}>
+      <article aria-label={cardName(d)}>
+        <button type="button" className="tile-open" onClick={onOpen} aria-describedby={`step-${d.id}`}>
+          <span className="tile-verdict">
+            <VerdictIcon kind={v.kind} />
+            <span className="tile-title">{v.kind === 'undocked' ? 'Undocked' : v.title}</span>
+            {v.kind === 'working' && v.percent !== null ? <span className="tile-percent">{v.percent} %</span> : null}
+          </span>
+          <span className="tile-who">
+            <span className="tile-slot">{placeOf(d)}</span>
+            <span className="tile-name">{d.name}</span>
+            {d.state === 'undocked' && v.kind !== 'undocked' ? <span className="tile-off">undocked</span> : null}
+          </span>
+          <span className="tile-words">{v.detail}</span>
+          {v.kind === 'working' && v.percent !== null ? (
+            <span className="tile-bar" aria-hidden="true"><span className="tile-bar-fill" style={{ width: `${v.percent}%` }} /></span>
+          ) : null}
+        </button>
+        <span id={`step-${d.id}`} className="visually-hidden">{v.nextStep ? `Next step: ${v.nextStep}` : ''}</span>
+        <input
+          type="checkbox"
+          className="tile-select"
+          checked={selected}
+          onChange={(e) => onSelect(e.target.checked)}
+          aria-label={`Select ${d.name} (${placeOf(d)}) for the record`}
+        />
+      </article>
+    </li>
+  );
+}
+
+/** Left/Right move one tile, Up/Down one row (the row length is read from the layout), Home/End to the ends. */
+function moveFocus(e: KeyboardEvent<HTMLUListElement>) {
+  const buttons = [...e.currentTarget.querySelectorAll<HTMLButtonElement>('button.tile-open')];
+  const at = buttons.indexOf(document.activeElement as HTMLButtonElement);
+  if (at < 0) return;
+  const top = buttons[0]!.getBoundingClientRect().top;
+  const perRow = Math.max(1, buttons.filter((b) => Math.abs(b.getBoundingClientRect().top - top) < 4).length);
+  const to = { ArrowRight: at + 1, ArrowLeft: at - 1, ArrowDown: at + perRow, ArrowUp: at - perRow, Home: 0, End: buttons.length - 1 }[e.key];
+  if (to === undefined) return;
+  e.preventDefault();
+  buttons[Math.max(0, Math.min(buttons.length - 1, to))]!.focus();
+}
+
+export function DevicesView({ snapshot, stale }: { snapshot: Snapshot; stale: boolean }) {
+  const [filter, setFilter] = useState<VerdictFilter>('all');
+  const [selected, setSelected] = useState<Set<string>>(() => new Set());
+  const [open, setOpen] = useState<string | null>(null);
+  const opener = useRef<HTMLElement | null>(null);
+  // Focus goes back to the tile that opened the detail once the dialog has left the page.
+  useEffect(() => {
+    if (open === null) opener.current?.focus();
+  }, [open]);
+  const counts = verdictCounts(snapshot.devices);
+  const shown = filterDevices(boardOrder(snapshot.devices), filter);
+  const openDevice = open ? snapshot.devices.find((d) => d.id === open) ?? null : null;
+  if (snapshot.devices.length === 0) {
     return (
       <p className="empty">
-        No device has docked yet. Attach one to a watched serial port or USB filter (see Settings); its card appears here as soon as
+        No device has docked yet. Attach one to a watched serial port or USB filter (see Settings); its tile appears here as soon as
         its agent answers.
       </p>
     );
   }
+  const select = (id: string, on: boolean) => {
+    const next = new Set(selected);
+    if (on) next.add(id);
+    else next.delete(id);
+    setSelected(next);
+  };
+  const chosen = shown.filter((d) => selected.has(d.id));
   return (
-    <ul className="cards" aria-label="Devices">
-      {devices.map((d) => {
-        const pushes = snapshot.transfers.filter((t) => t.leg === 'push' && t.target === d.id && shownState(t) !== 'done');
-        const headingId = `device-${d.id}`;
-        return (
-          <li key={d.id} className={`card device ${d.state}`}>
-            <article aria-labelledby={headingId}>
-              <header className="card-head">
-                <h2 id={headingId}>{d.name}</h2>
-                <span className={`pill ${d.state === 'docked' ? 'good' : 'muted'}`}>{d.state === 'docked' ? 'Docked' : 'Undocked'}</span>
-              </header>
-              <dl className="facts">
-                <dt>ID</dt>
-                <dd><code>{d.id}</code></dd>
-                <dt>Port</dt>
-                <dd>{d.port || '—'}</dd>
-                <dt>Installing</dt>
-                <dd>{d.currentPackage ? pkgName(d.currentPackage) : 'nothing now'}</dd>
-                <dt>Last result</dt>
-                <dd>{d.lastResult || '—'}</dd>
-                <dt>{d.state === 'docked' ? 'Docked since' : 'Last docked'}</dt>
-                <dd>{formatWhen(d.lastDockedAt) || 'never'}</dd>
-                {d.state === 'undocked' && d.undockReason ? (
-                  <>
-                    <dt>Undocked because</dt>
-                    <dd>{d.undockReason}</dd>
-                  </>
-                ) : null}
-              </dl>
-              {pushes.map((t) => (
-                <TransferProgress key={t.id} transfer={t} name={`${t.packageName ?? pkgName(t.package)} to ${d.name}`} compact />
-              ))}
-              {d.state === 'undocked' ? (
-                <div className="card-actions">
-                  <CommandButton command={{ type: 'forgetDevice', id: d.id }} label={`Forget device ${d.name}`} className="btn quiet">
-                    Forget device
-                  </CommandButton>
-                </div>
-              ) : null}
-            </article>
-          </li>
-        );
-      })}
-    </ul>
+    <div className={stale ? 'board-wrap stale' : 'board-wrap'}>
+      <div className="toolbar board-tools">
+        <div role="radiogroup" aria-label="Show devices" className="filters">
+          {FILTERS.map((f) => (
+            <button
+              key={f.id}
+              type="button"
+              role="radio"
+              aria-checked={filter === f.id}
+              className={`filter f-${f.id}`}
+              disabled={f.id !== 'all' && counts[f.id] === 0 && filter !== f.id}
+              onClick={() => setFilter(f.id)}
+            >
+              {f.id !== 'all' ? <VerdictIcon kind={f.id} className="small" /> : null}
+              {f.label} <span className="filter-count">{counts[f.id]}</span>
+            </button>
+          ))}
+        </div>
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={shown.length > 0 && chosen.length === shown.length}
+            ref={(el) => { if (el) el.indeterminate = chosen.length > 0 && chosen.length < shown.length; }}
+            onChange={(e) => setSelected(e.target.checked ? new Set(shown.map((d) => d.id)) : new Set())}
+          /> Select all
+        </label>
+        <RecordExport devices={chosen.length ? chosen : shown} what={chosen.length ? `${chosen.length} selected` : `all ${shown.length} shown`} />
+      </div>
+      {stale ? <p className="stale-note" role="status">Last known state: the console lost the station and is reconnecting.</p> : null}
+      {shown.length === 0 ? <p className="empty">No device is {filter} now.</p> : (
+        <ul className="board" aria-label={`Devices, ${filter === 'all' ? 'all' : filter}, failures first`} onKeyDown={moveFocus}>
+          {shown.map((d) => (
+            <Tile
+              key={d.id}
+              d={d}
+              selected={selected.has(d.id)}
+              onSelect={(on) => select(d.id, on)}
+              onOpen={() => {
+                opener.current = document.activeElement as HTMLElement | null;
+                setOpen(d.id);
+              }}
+            />
+          ))}
+        </ul>
+      )}
+      {openDevice ? (
+        <DeviceDetail
+          device={openDevice}
+          snapshot={snapshot}
+          onClose={() => setOpen(null)}
+        />
+      ) : null}
+    </div>
   );
 }

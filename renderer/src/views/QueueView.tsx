@@ -1,8 +1,11 @@
 // Queue: every task of every target — what it is, for whom, what it waits for (in the engine's own words)
-// — with the actions a technician may take: accept an optional package, retry now, cancel.
+// — with the actions a technician may take: accept an optional package, retry now, cancel. A download whose
+// command failed shows as failed, in red with the reason, never as done (taskOutcome).
 import { useState } from 'react';
 import type { Snapshot, Task } from '../../../shared/contract/station-api.js';
+import { taskOutcome } from '../../../shared/model/verdict.js';
 import { formatWhen } from '../format.js';
+import { taskWaitKind } from '../state/board.js';
 import { CommandButton } from '../ui/actions.js';
 
 const KIND_WORDS: Record<Task['kind'], string> = {
@@ -14,13 +17,13 @@ const KIND_WORDS: Record<Task['kind'], string> = {
   'file-collection': 'File collection',
 };
 
-const STATE_ORDER: Record<Task['state'], number> = { running: 0, queued: 1, failed: 2, done: 3 };
+const STATE_ORDER: Record<Task['state'], number> = { running: 0, failed: 1, queued: 2, done: 3 };
 
 /** An optional package whose download waits for a technician's yes. */
-export const awaitsAcceptance = (t: Task) => t.optional && t.state === 'queued' && /accept/i.test(t.waitingFor);
+export const awaitsAcceptance = (t: Task) => t.optional && t.state === 'queued' && taskWaitKind(t) === 'acceptance';
 
 function sortTasks(tasks: Task[]): Task[] {
-  return [...tasks].sort((a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state] || a.nextRun.localeCompare(b.nextRun));
+  return [...tasks].sort((a, b) => STATE_ORDER[taskOutcome(a)] - STATE_ORDER[taskOutcome(b)] || a.nextRun.localeCompare(b.nextRun));
 }
 
 function TaskActions({ t, pkg }: { t: Task; pkg: string }) {
@@ -51,7 +54,7 @@ export function QueueView({ snapshot }: { snapshot: Snapshot }) {
   const [target, setTarget] = useState('');
   const [showDone, setShowDone] = useState(true);
   const targets = [...new Map(snapshot.tasks.map((t) => [t.target, t.targetName])).entries()];
-  const tasks = sortTasks(snapshot.tasks.filter((t) => (!target || t.target === target) && (showDone || t.state !== 'done')));
+  const tasks = sortTasks(snapshot.tasks.filter((t) => (!target || t.target === target) && (showDone || taskOutcome(t) !== 'done')));
   return (
     <>
       <div className="toolbar">
@@ -84,17 +87,18 @@ export function QueueView({ snapshot }: { snapshot: Snapshot }) {
           <tbody>
             {tasks.map((t) => {
               const pkg = t.packageName ?? (t.package || '—');
+              const outcome = taskOutcome(t);
               return (
-                <tr key={`${t.target}|${t.id}`} data-task={t.id}>
+                <tr key={`${t.target}|${t.id}`} data-task={t.id} className={`task-${outcome}`}>
                   <td>{KIND_WORDS[t.kind]}{t.optional ? <><br /><span className="tag">optional</span></> : null}</td>
                   <td>{t.targetName}</td>
                   <td className="wrap">{pkg}</td>
-                  <td><span className={`pill state-${t.state}`}>{t.state}</span></td>
+                  <td><span className={`pill state-${outcome}`}>{outcome}</span></td>
                   <td className="nowrap">{t.state === 'queued' ? formatWhen(t.nextRun) : '—'}</td>
                   <td className="wrap waiting">
                     {t.waitingFor || (t.state === 'queued' ? 'due now' : '')}
                     {t.attempts > 0 ? <span className="sub">attempt {t.attempts}</span> : null}
-                    {t.lastError ? <span className="sub error-text">{t.lastError}</span> : null}
+                    {t.lastError ? <span className="sub error-text">{outcome === 'failed' ? <strong>Failed: </strong> : null}{t.lastError}</span> : null}
                   </td>
                   <td><TaskActions t={t} pkg={pkg} /></td>
                 </tr>

@@ -19,6 +19,8 @@ export function isDiskFull(err: unknown): boolean {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && FULL_CODES.has(code)) return true;
     if (e instanceof DockhandError && FULL_CODES.has(String(e.detail?.errno ?? ''))) return true;
+    // The download's own check ("disk full in DIR: … needs X more, Y free") carries what it measured.
+    if (e instanceof DockhandError && e.code === 'STORAGE' && typeof e.detail?.free === 'number') return true;
     if (e instanceof Error && /database or disk is full|no space left on device/i.test(e.message)) return true;
   }
   return false;

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { runAgentOnPort, prepareAgent } from '../agent/agent.js';
 import { DEFAULT_BAUD_RATE, type Parity, type SerialSettings } from '../electron/link/serial.js';
 import { describeError } from '../shared/model/errors.js';
+import { argProblem } from './arg-problems.js';
 
 const usage = `usage: dockhand agent --port PATH --root DIR [options]
 
@@ -25,19 +26,16 @@ function fail(message: string): number {
 }
 
 export async function agentCommand(args: string[]): Promise<number> {
+  const options = {
+    port: { type: 'string' }, root: { type: 'string' }, baud: { type: 'string' }, 'data-bits': { type: 'string' },
+    parity: { type: 'string' }, 'stop-bits': { type: 'string' }, state: { type: 'string' }, id: { type: 'string' },
+    name: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  } as const;
   let values;
   try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        port: { type: 'string' }, root: { type: 'string' }, baud: { type: 'string' }, 'data-bits': { type: 'string' },
-        parity: { type: 'string' }, 'stop-bits': { type: 'string' }, state: { type: 'string' }, id: { type: 'string' },
-        name: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
+    ({ values } = parseArgs({ args, options, strict: true }));
   } catch (err) {
-    return fail(describeError(err));
+    return fail(argProblem(err, Object.keys(options)));
   }
   if (values.help) {
     process.stdout.write(usage);

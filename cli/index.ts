@@ -1,5 +1,6 @@
 // `dockhand <command> …`: one entry point, a module per command. Each command returns its exit code.
 import { commandTable } from './commands.js';
+import { didYouMean } from '../shared/model/did-you-mean.js';
 
 const usage = `usage: dockhand <command> [options]
 
@@ -9,6 +10,8 @@ commands:
   agent       run the reference device agent on a serial port (the device side of the link)
   protocol    parse a Device Management document (protocol parse FILE)
   start       run the desktop app, or the headless station with the web console when Electron is unavailable
+
+'dockhand COMMAND --help' explains each command.
 `;
 
 export async function main(argv: string[]): Promise<void> {
@@ -20,7 +23,8 @@ export async function main(argv: string[]): Promise<void> {
   }
   const load = commandTable[name];
   if (!load) {
-    process.stderr.write(`dockhand: unknown command '${name}'\n${usage}`);
+    const near = didYouMean(name, Object.keys(commandTable));
+    process.stderr.write(`dockhand: unknown command '${name}'${near ? `; did you mean 'dockhand ${near}'?` : ''}\n${usage}`);
     process.exitCode = 2;
     return;
   }

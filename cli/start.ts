@@ -2,12 +2,14 @@
 // same UI served by a headless station on 127.0.0.1, so a machine without Electron (a build server, an
 // offline bench) still gets the whole product. Electron's own package would download its runtime on
 // `require('electron')`; we only read where it would be and check that it is there.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeError } from '../shared/model/errors.js';
+import { ensureUiBuilt } from './build-ui.js';
+import { argProblem } from './arg-problems.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -60,14 +62,7 @@ function fail(message: string, code = 2): number {
 
 /** Builds renderer/dist when its index.html is missing; returns an error message or null. */
 function ensureRenderer(dir: string): string | null {
-  if (existsSync(path.join(dir, 'index.html'))) return null;
-  process.stderr.write('dockhand start: building the UI (npm run build:renderer)…\n');
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const r = spawnSync(npm, ['run', '--silent', 'build:renderer'], { cwd: ROOT, stdio: ['ignore', 2, 2], shell: process.platform === 'win32' });
-  if (r.status !== 0 || !existsSync(path.join(dir, 'index.html'))) {
-    return `the UI is not built and \`npm run build:renderer\` failed (${r.error ? r.error.message : `exit ${r.status}`}); fix the build and run again`;
-  }
-  return null;
+  return ensureUiBuilt(dir, (line) => process.stderr.write(`dockhand start: ${line}\n`));
 }
 
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -113,11 +108,20 @@ async function runHeadless(opts: { dataDir: string; server?: string; port: numbe
   if (problem) return fail(problem, 1);
   const { startStationRuntime } = await import('../electron/station/runtime.js');
   const { startWebConsole } = await import('../electron/station/web-console.js');
+  const { claimDataFolder } = await import('../electron/station/data-folder.js');
   const log = (line: string) => process.stdout.write(`${line}\n`);
+  let release: () => void;
+  try {
+    release = claimDataFolder(opts.dataDir);
+  } catch (err) {
+    return fail(describeError(err), 2);
+  }
+  process.once('exit', () => release());
   let runtime;
   try {
     runtime = await startStationRuntime({ dataDir: opts.dataDir, ...(opts.server ? { server: opts.server } : {}), log });
   } catch (err) {
+    release();
     return fail(`cannot start the station with the data in ${opts.dataDir}: ${describeError(err)}`, 1);
   }
   try {
@@ -135,16 +139,14 @@ async function runHeadless(opts: { dataDir: string; server?: string; port: numbe
 }
 
 export async function startCommand(args: string[]): Promise<number> {
+  const options = {
+    data: { type: 'string' }, server: { type: 'string' }, port: { type: 'string' }, ui: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  } as const;
   let values;
   try {
-    ({ values } = parseArgs({
-      args, strict: true, allowPositionals: false, options: {
-        data: { type: 'string' }, server: { type: 'string' }, port: { type: 'string' }, ui: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    }));
+    ({ values } = parseArgs({ args, strict: true, allowPositionals: false, options }));
   } catch (err) {
-    return fail(`${describeError(err)}\n${usage}`);
+    return fail(`${argProblem(err, Object.keys(options))}\n${usage}`);
   }
   if (values.help) {
     process.stdout.write(`${usage}\n`);

@@ -62,7 +62,7 @@ export async function packageAdd(args: string[], out: Out): Promise<void> {
 
 export function packageList(args: string[], out: Out): void {
   const a = parseArgs(args, { data: 'value', json: 'flag' });
-  const list = admin.listPackages(a.require('data', 'DIR'));
+  const list = admin.listPackages(a.serverData());
   if (a.has('json')) {
     out(`${JSON.stringify(list, null, 2)}\n`);
     return;
@@ -122,7 +122,7 @@ function describeEntry(e: LogEntry): string {
 export function logCommand(args: string[], out: Out): void {
   const a = parseArgs(args, { data: 'value', device: 'value', json: 'flag' });
   const device = a.get('device');
-  const entries = admin.readLog(a.require('data', 'DIR'), device === undefined ? {} : { deviceId: device });
+  const entries = admin.readLog(a.serverData(), device === undefined ? {} : { deviceId: device });
   if (a.has('json')) {
     out(`${JSON.stringify(entries, null, 2)}\n`);
     return;

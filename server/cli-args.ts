@@ -1,6 +1,10 @@
 // A small option parser for the server's subcommands. Options keep their command-line order because
 // `server settings` pairs --filter/--path with the report block named before them.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { unknownOption } from '../shared/model/did-you-mean.js';
 import { InputError } from './input-error.js';
+import { DATABASE_FILE } from './db.js';
 
 export type OptionKind = 'value' | 'flag';
 
@@ -23,6 +27,15 @@ export class ParsedArgs {
     return found[0]?.value;
   }
 
+  /** --data DIR of a server that exists: commands that read or change one must not make an empty one. */
+  serverData(): string {
+    const dir = this.require('data', 'DIR');
+    if (!existsSync(path.join(dir, DATABASE_FILE))) {
+      throw new InputError(`${path.resolve(dir)} holds no server (no ${DATABASE_FILE}); check --data, or start one with 'dockhand server --data DIR'`);
+    }
+    return dir;
+  }
+
   require(name: string, hint: string): string {
     const v = this.get(name);
     if (v === undefined) throw new InputError(`--${name} ${hint} is required`);
@@ -43,7 +56,7 @@ export function parseArgs(args: string[], spec: Record<string, OptionKind>): Par
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
     const kind = spec[name];
-    if (kind === undefined) throw new InputError(`unknown option --${name}`);
+    if (kind === undefined) throw new InputError(unknownOption(name, Object.keys(spec)));
     if (kind === 'flag') {
       if (eq !== -1) throw new InputError(`--${name} takes no value`);
       options.push({ name, value: '' });

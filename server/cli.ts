@@ -96,9 +96,21 @@ async function dispatch(args: string[], io: CommandIo): Promise<number> {
   }
 }
 
+/** The usage lines of the subcommand asked about (`server package add --help`), else all of them. */
+export function usageFor(args: string[]): string {
+  const words = args.filter((a) => !a.startsWith('-')).slice(0, 2);
+  const blocks = usage.replace(/^usage:\n/, '').split(/\n(?= {2}dockhand )/);
+  for (let n = words.length; n > 0; n -= 1) {
+    const prefix = `dockhand server ${words.slice(0, n).join(' ')}`;
+    const chosen = blocks.filter((b) => b.trim().startsWith(prefix) || b.trim().startsWith(prefix.replace(/ (assign|unassign)$/, ' assign|unassign')));
+    if (chosen.length) return `usage:\n${chosen.join('\n')}${chosen.some((b) => b.includes('DURATION') || b.includes(' D]')) ? `\n${usage.split('\n').at(-2)}\n` : '\n'}`;
+  }
+  return usage;
+}
+
 export async function serverCommand(args: string[], io: CommandIo = processIo): Promise<number> {
   if (args.includes('--help') || args.includes('-h') || args[0] === 'help') {
-    io.out(usage);
+    io.out(usageFor(args[0] === 'help' ? args.slice(1) : args));
     return 0;
   }
   try {

@@ -1,16 +1,21 @@
-// `dockhand station …`: the headless station, and its status and accept commands.
+// `dockhand station …`: the headless station, and its status, accept and record commands (cli-tools.ts).
 import { parseArgs } from 'node:util';
-import os from 'node:os';
 import path from 'node:path';
-import { readStatus, formatStatus } from './status.js';
 import { createReporter } from './progress.js';
-import { ClientStore } from '../store/client-store.js';
-import { localTargetDb } from './station.js';
 import { describeError } from '../../shared/model/errors.js';
+import { didYouMean } from '../../shared/model/did-you-mean.js';
+import { argProblem } from '../../cli/arg-problems.js';
+import { ensureUiBuilt, RENDERER_DIST } from '../../cli/build-ui.js';
 import { deviceEndpoint, startStationRuntime, type RuntimeOptions, type StationRuntime } from './runtime.js';
 import { startWebConsole, type WebConsole } from './web-console.js';
-import { acceptPackage } from './station-commands.js';
 import { parseUsbIds } from '../link/discovery.js';
+import { readConfig, writeConfig } from './config.js';
+import { claimDataFolder, defaultDataDir } from './data-folder.js';
+import { serialPathProblem } from './port-check.js';
+import { watchDeviceSummaries } from './device-summary.js';
+import { acceptCommand, recordCommand, statusCommand } from './cli-tools.js';
+
+export { defaultDataDir };
 
 const usage = `usage:
   dockhand station [--server URL] [--data DIR] [--root DIR] [--id DEVICE-ID] [--allow-commands]
@@ -20,20 +25,26 @@ const usage = `usage:
                    [--ui [--ui-port N] [--ui-host 127.0.0.1]]
   dockhand station status [--data DIR] [--json]
   dockhand station accept --package ID [--data DIR]
+  dockhand station record [--data DIR] [--device ID]… [--since DATE] (--csv FILE | --pdf FILE)
 
 --allow-program NAME (repeatable) lets a server's command line run the station's own program NAME (found on
 the PATH); without it only programs the package brought run. Allowing a shell (sh) allows anything.
-Without --server the station runs the bundled reference server with a demo catalog on 127.0.0.1.
-Options not given come from DATA/station.json when it exists. --ui serves the station's UI and API
-(WebSocket) on 127.0.0.1; bound to another address it requires the token it prints.`;
+Without --server the station runs the bundled reference server with a demo catalog on 127.0.0.1; a server
+given once is remembered in DATA/station.json. Options not given come from that file. --ui serves the
+station's UI and API (WebSocket) on 127.0.0.1 (building the UI first if needed); bound to another address
+it requires the token it prints. One station per data folder. Ctrl-C stops it; downloads keep their
+checkpoints. 'dockhand station COMMAND --help' explains each command.`;
 
-/** The OS's per-user application data folder, as Electron's userData would be. */
-export function defaultDataDir(): string {
-  const home = os.homedir();
-  if (process.platform === 'win32') return path.join(process.env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Dockhand');
-  if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Dockhand');
-  return path.join(process.env.XDG_DATA_HOME ?? path.join(home, '.local', 'share'), 'dockhand');
-}
+const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = { status: statusCommand, accept: acceptCommand, record: recordCommand };
+
+const OPTIONS = {
+  server: { type: 'string' }, data: { type: 'string' }, root: { type: 'string' }, id: { type: 'string' },
+  'allow-commands': { type: 'boolean' }, 'allow-program': { type: 'string', multiple: true }, once: { type: 'boolean', default: false },
+  'rate-limit': { type: 'string' }, bandwidth: { type: 'string' }, concurrency: { type: 'string' },
+  serial: { type: 'string', multiple: true }, baud: { type: 'string' }, usb: { type: 'string', multiple: true },
+  ui: { type: 'boolean', default: false }, 'ui-port': { type: 'string' }, 'ui-host': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 /** `1048576`, `512K`, `4M`, `1G` → bytes per second. */
 export function parseRate(text: string): number {
@@ -61,61 +72,107 @@ function fail(message: string): number {
   return 2;
 }
 
+/** Where the built renderer is: renderer/dist in the checkout. */
+export function rendererDist(): string {
+  return RENDERER_DIST;
+}
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>>['values'];
+
+function runtimeOptions(values: Values, dataDir: string): RuntimeOptions {
+  const split = (xs: string[] | undefined) => (xs ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const bandwidth = values.bandwidth;
+  if (bandwidth !== undefined && bandwidth !== 'auto' && bandwidth !== 'low' && bandwidth !== 'high') {
+    throw new Error(`--bandwidth must be auto, low or high, not '${bandwidth}'`);
+  }
+  if (values.server !== undefined) deviceEndpoint(values.server);
+  parseUsbIds(split(values.usb));
+  const serialPaths = split(values.serial);
+  for (const p of serialPaths) {
+    const problem = serialPathProblem(p);
+    if (problem) throw new Error(problem);
+  }
+  return {
+    dataDir, loop: !values.once, serialPaths, usb: split(values.usb),
+    ...(values.server !== undefined ? { server: values.server } : {}),
+    ...(values.root ? { root: path.resolve(values.root) } : {}), ...(values.id ? { id: values.id } : {}),
+    ...(values['allow-commands'] !== undefined ? { allowCommands: values['allow-commands'] } : {}),
+    ...(values['allow-program'] ? { allowPrograms: values['allow-program'].map((p) => allowedProgram(p)) } : {}),
+    ...(values['rate-limit'] ? { rateLimit: parseRate(values['rate-limit']) } : {}),
+    ...(bandwidth ? { bandwidth } : {}),
+    ...(values.concurrency ? { concurrency: positiveInt(values.concurrency, '--concurrency') } : {}),
+    ...(values.baud ? { baudRate: positiveInt(values.baud, '--baud') } : {}),
+  };
+}
+
+function uiPortOf(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--ui-port must be a port number (0 picks a free one), not '${text}'`);
+  return port;
+}
+
+/** Resolves on the first Ctrl-C or SIGTERM. */
+function interrupted(): { promise: Promise<void>; dispose(): void } {
+  let done: () => void = () => undefined;
+  const promise = new Promise<void>((resolve) => { done = resolve; });
+  const on = () => done();
+  process.once('SIGINT', on);
+  process.once('SIGTERM', on);
+  return { promise, dispose: () => { process.off('SIGINT', on); process.off('SIGTERM', on); } };
+}
+
 export async function stationCommand(args: string[]): Promise<number> {
-  if (args[0] === 'status') return statusCommand(args.slice(1));
-  if (args[0] === 'accept') return acceptCommand(args.slice(1));
-  let values;
+  const sub = args[0] && !args[0].startsWith('-') ? args[0] : null;
+  if (sub) {
+    const run = SUBCOMMANDS[sub];
+    if (run) return run(args.slice(1));
+    const near = didYouMean(sub, Object.keys(SUBCOMMANDS));
+    return fail(`unknown command '${sub}'${near ? `; did you mean 'dockhand station ${near}'?` : ''}\n${usage}`);
+  }
+  let values: Values;
   try {
-    ({ values } = parseArgs({
-      args, strict: true, allowPositionals: false, options: {
-        server: { type: 'string' }, data: { type: 'string' }, root: { type: 'string' }, id: { type: 'string' },
-        'allow-commands': { type: 'boolean' }, 'allow-program': { type: 'string', multiple: true }, once: { type: 'boolean', default: false },
-        'rate-limit': { type: 'string' }, bandwidth: { type: 'string' }, concurrency: { type: 'string' },
-        serial: { type: 'string', multiple: true }, baud: { type: 'string' }, usb: { type: 'string', multiple: true },
-        ui: { type: 'boolean', default: false }, 'ui-port': { type: 'string' }, 'ui-host': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    }));
+    ({ values } = parseArgs({ args, strict: true, allowPositionals: false, options: OPTIONS }));
   } catch (err) {
-    return fail(`${describeError(err)}\n${usage}`);
+    return fail(`${argProblem(err, Object.keys(OPTIONS))}\n${usage}`);
   }
   if (values.help) {
     process.stdout.write(`${usage}\n`);
     return 0;
   }
   const dataDir = path.resolve(values.data ?? defaultDataDir());
-  const bandwidth = values.bandwidth;
-  if (bandwidth !== undefined && bandwidth !== 'auto' && bandwidth !== 'low' && bandwidth !== 'high') {
-    return fail(`--bandwidth must be auto, low or high, not '${bandwidth}'`);
-  }
-  const split = (xs: string[] | undefined) => (xs ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
   let options: RuntimeOptions;
-  let uiPort = 0;
+  let uiPort: number;
   try {
-    if (values.server !== undefined) deviceEndpoint(values.server);
-    parseUsbIds(split(values.usb));
-    if (values['ui-port'] !== undefined) {
-      uiPort = Number(values['ui-port']);
-      if (!Number.isInteger(uiPort) || uiPort < 0 || uiPort > 65535) throw new Error(`--ui-port must be a port number (0 picks a free one), not '${values['ui-port']}'`);
-    }
-    options = {
-      dataDir, loop: !values.once,
-      ...(values.server !== undefined ? { server: values.server } : {}),
-      ...(values.root ? { root: path.resolve(values.root) } : {}), ...(values.id ? { id: values.id } : {}),
-      ...(values['allow-commands'] !== undefined ? { allowCommands: values['allow-commands'] } : {}),
-      ...(values['allow-program'] ? { allowPrograms: values['allow-program'].map((p) => allowedProgram(p)) } : {}),
-      ...(values['rate-limit'] ? { rateLimit: parseRate(values['rate-limit']) } : {}),
-      ...(bandwidth ? { bandwidth } : {}),
-      ...(values.concurrency ? { concurrency: positiveInt(values.concurrency, '--concurrency') } : {}),
-      ...(values.baud ? { baudRate: positiveInt(values.baud, '--baud') } : {}),
-      serialPaths: split(values.serial), usb: split(values.usb),
-    };
+    options = runtimeOptions(values, dataDir);
+    uiPort = uiPortOf(values['ui-port']);
   } catch (err) {
     return fail(describeError(err));
   }
-  const report = createReporter(process.stdout);
-  const log = (line: string) => report({ type: 'log', targetId: 'station', level: 'info', message: line });
+  if (values.ui) {
+    const problem = ensureUiBuilt(RENDERER_DIST, (line) => process.stdout.write(`${line}\n`));
+    if (problem) return fail(problem);
+  }
+  let release: () => void;
+  try {
+    release = claimDataFolder(dataDir);
+  } catch (err) {
+    return fail(describeError(err));
+  }
+  try {
+    return await runStation(values, options, dataDir, uiPort);
+  } finally {
+    release();
+  }
+}
 
+async function runStation(values: Values, options: RuntimeOptions, dataDir: string, uiPort: number): Promise<number> {
+  let deviceName = (_id: string): string | null => null;
+  const report = createReporter(process.stdout, undefined, undefined, (id) => {
+    const name = deviceName(id);
+    return name ? `${name}: ` : '';
+  });
+  const log = (line: string) => report({ type: 'log', targetId: 'station', level: 'info', message: line });
   let runtime: StationRuntime;
   try {
     runtime = await startStationRuntime({ ...options, emit: report, log });
@@ -123,76 +180,60 @@ export async function stationCommand(args: string[]): Promise<number> {
     return fail(`cannot start the station with the data in ${dataDir}: ${describeError(err)}`);
   }
   const { station, config } = runtime;
+  deviceName = (id) => (station.devices.has(id) ? station.sessions.get(id)?.store.getJson<{ name?: string }>('hello')?.name ?? id : null);
+  if (values.server !== undefined && readConfig(dataDir).server !== deviceEndpoint(values.server)) {
+    // Remembered, so a later `station --data DIR` talks to the same server instead of the demo one.
+    writeConfig(dataDir, { ...readConfig(dataDir), server: deviceEndpoint(values.server) });
+  }
   process.stdout.write(`station ${station.local.target.id} using ${runtime.serverUrl}${runtime.demo ? ' (DEMO)' : ''}; data in ${dataDir}; ` +
     `packages in ${station.root}${config.allowCommands ? '; commands allowed' : '; commands not allowed (use --allow-commands)'}` +
     `${config.allowCommands ? `; station programs allowed: ${config.allowPrograms.join(', ') || 'none (use --allow-program NAME)'}` : ''}\n`);
   if (config.serialPorts.length || config.usb.length) process.stdout.write(`watching ${[...config.serialPorts, ...config.usb.map((u) => `usb ${u}`)].join(', ')}\n`);
-
+  const summaries = watchDeviceSummaries(runtime.service, (line) => report({ type: 'log', targetId: 'station', level: 'info', message: line }));
+  const stop = interrupted();
+  // Ctrl-C stops the sessions at once: a running download ends within moments, its checkpoint kept.
+  let stopping = false;
+  void stop.promise.then(() => {
+    stopping = true;
+    process.stdout.write('\nstopping: tasks and checkpoints are saved\n');
+    for (const s of station.sessions.values()) s.stop();
+  });
   let code = 0;
+  let endLines: string[] = [];
   let ui: WebConsole | null = null;
   try {
     if (values.ui) {
-      ui = await startWebConsole(runtime.service, { host: values['ui-host'] ?? '127.0.0.1', port: uiPort, staticDir: rendererDist() });
+      ui = await startWebConsole(runtime.service, { host: values['ui-host'] ?? '127.0.0.1', port: uiPort, staticDir: RENDERER_DIST });
       process.stdout.write(`web console: ${ui.url}\n`);
     }
     if (values.once) {
       // Every target is due: a run that follows a failed one contacts the server, whatever the retry said.
       station.pollNow();
-      await station.runUntilIdle();
+      const idle = station.runUntilIdle();
+      await Promise.race([idle, stop.promise]);
+      if (stopping) {
+        await idle.catch(() => undefined); // the stopped tasks record where they stood
+        return 130;
+      }
+      endLines = await summaries.all();
       const problems = station.problems();
       if (problems.length > 0) {
         process.stderr.write(`dockhand station: ${problems[problems.length - 1]}${problems.length > 1 ? ` (and ${problems.length - 1} more problem(s); see the log above)` : ''}\n`);
         code = 1;
       }
     } else {
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
-      process.stdout.write('stopping: tasks and checkpoints are saved\n');
+      await stop.promise;
     }
   } catch (err) {
     process.stderr.write(`dockhand station: ${describeError(err)}\n`);
     code = 1;
   } finally {
+    stop.dispose();
+    summaries.stop();
     await ui?.close();
     await runtime.stop();
   }
+  // The run ends with one line per device, after the station has stopped talking.
+  for (const line of endLines) process.stdout.write(`${line}\n`);
   return code;
-}
-
-/** Where the built renderer is: renderer/dist in the checkout. */
-export function rendererDist(): string {
-  return path.resolve(import.meta.dirname, '..', '..', 'renderer', 'dist');
-}
-
-async function statusCommand(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, strict: true, options: { data: { type: 'string' }, json: { type: 'boolean', default: false } } }));
-  } catch (err) {
-    return fail(describeError(err));
-  }
-  const view = readStatus(path.resolve(values.data ?? defaultDataDir()));
-  process.stdout.write(values.json ? `${JSON.stringify(view, null, 2)}\n` : `${formatStatus(view)}\n`);
-  return 0;
-}
-
-async function acceptCommand(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, strict: true, options: { data: { type: 'string' }, package: { type: 'string' } } }));
-  } catch (err) {
-    return fail(describeError(err));
-  }
-  if (!values.package) return fail('accept needs --package ID');
-  const store = new ClientStore(localTargetDb(path.resolve(values.data ?? defaultDataDir())));
-  try {
-    process.stdout.write(`${acceptPackage(store, values.package, Date.now())}\n`);
-  } catch (err) {
-    return fail(describeError(err));
-  } finally {
-    store.close();
-  }
-  return 0;
 }

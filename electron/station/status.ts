@@ -65,7 +65,7 @@ export function waitingWords(t: TaskRecord, now: number): string {
   return describeWait(t.wait, now) || (t.nextRun > now ? `scheduled ${describeWhen(t.nextRun)}` : 'due now');
 }
 
-function targetDbs(dataDir: string): Array<{ kind: 'local' | 'tethered'; file: string }> {
+export function targetDbs(dataDir: string): Array<{ kind: 'local' | 'tethered'; file: string }> {
   const dir = path.join(dataDir, 'targets');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
@@ -168,6 +168,17 @@ export function formatStatus(v: StatusView): string {
   if (v.transfers.length) {
     lines.push('', 'transfers:');
     for (const x of v.transfers) lines.push(`  ${(x.packageName ?? x.package).padEnd(28)} ${x.bytesDone}/${x.total ?? '?'} bytes, resumes at ${x.resumePoint}`);
+  }
+  const name = (id: string) => v.devices.find((d) => d.id === id)?.name ?? (v.targets.find((t) => t.id === id)?.kind === 'local' ? 'this station' : id);
+  lines.push('', 'packages:');
+  if (v.packages.length === 0) lines.push('  none yet');
+  for (const p of v.packages) {
+    lines.push(`  ${(p.name ?? p.id).padEnd(28)} ${name(p.target).padEnd(18)} ${p.state.padEnd(19)} ${p.lastResult ?? ''}`.trimEnd());
+  }
+  const queued = v.outbox.filter((o) => o.state === 'queued');
+  lines.push('', `outbox: ${queued.length} message(s) waiting to be sent${v.outbox.length > queued.length ? `, ${v.outbox.length - queued.length} set aside (refused by the server)` : ''}`);
+  for (const o of v.outbox) {
+    lines.push(`  ${name(o.target).padEnd(18)} ${o.summary}${o.state === 'rejected' ? ' (set aside)' : ''}${o.lastError ? `: ${o.lastError}` : ''}`);
   }
   return lines.join('\n');
 }

@@ -1,7 +1,8 @@
 // The provisioning record as CSV: one row per download event (a device without events in the range gets
 // one row with its identity and verdict), so a spreadsheet can filter by device, package or result.
 import { csvDocument } from '../../../shared/model/csv.js';
-import { placeOf, recordTime, type ProvisioningRecord } from './record.js';
+import { placeOf } from '../../../shared/model/place.js';
+import { recordTime, type ProvisioningRecord } from './record.js';
 
 export const RECORD_COLUMNS = [
   'station', 'station host', 'device id', 'device name', 'slot', 'port', 'verdict', 'package id', 'package name', 'sha256',

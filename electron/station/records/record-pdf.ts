@@ -4,7 +4,8 @@
 // PDF fonts (nothing to embed), page numbers and the station in every footer.
 import PDFDocument from 'pdfkit';
 import type { DeviceEvent, DeviceVerdict } from '../../../shared/contract/station-api.js';
-import { placeOf, recordTime, type DeviceRecord, type ProvisioningRecord } from './record.js';
+import { placeOf } from '../../../shared/model/place.js';
+import { recordTime, type DeviceRecord, type ProvisioningRecord } from './record.js';
 
 type Doc = InstanceType<typeof PDFDocument>;
 

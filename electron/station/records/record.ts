@@ -61,11 +61,6 @@ export function buildRecord(devices: Device[], station: RecordStation, sel: Reco
 
 const slotOrder = (d: Device) => d.slot || d.port;
 
-/** "Slot 3" when named, else the port's last segment ("cradle-a"), else '—'. */
-export function placeOf(d: Device): string {
-  return d.slot || d.port.split(/[\\/]/).filter(Boolean).at(-1) || '—';
-}
-
 /** "2026-11-22 14:03:07" in UTC: a record states times without the reader's time zone guessing. */
 export function recordTime(iso: string | null): string {
   return iso ? `${iso.slice(0, 19).replace('T', ' ')} UTC` : '';

@@ -3,6 +3,7 @@
 // The verdict itself comes computed from the station (shared/model/verdict.ts); nothing here decides it.
 import type { Device, DeviceVerdict, Task } from '../../../shared/contract/station-api.js';
 import { VERDICT_ORDER } from '../../../shared/model/verdict.js';
+import { placeOf } from '../../../shared/model/place.js';
 
 export type VerdictFilter = 'all' | DeviceVerdict['kind'];
 
@@ -11,10 +12,7 @@ export const FILTERS: Array<{ id: VerdictFilter; label: string }> = [
   { id: 'waiting', label: 'Waiting' }, { id: 'working', label: 'Working' }, { id: 'done', label: 'Done' },
 ];
 
-/** "Slot 3" when the technician named the port, else the port's last segment ("ttyACM2", "1-1.4"). */
-export function placeOf(d: Pick<Device, 'slot' | 'port'>): string {
-  return d.slot || d.port.split(/[\\/]/).filter(Boolean).at(-1) || 'no port';
-}
+export { placeOf };
 
 const natural = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { pdfInk, pdfText } from '../helpers/pdf.js';
 import os from 'node:os';
 import path from 'node:path';
 import { dockhand, startDockhand, startServerProcess } from '../helpers/processes.js';
@@ -153,4 +154,21 @@ test('a run ends with one line per device: its slot, its name and its verdict', 
   assert.equal(run.code, 0, `${run.err}\n${run.out}`);
   const last = run.out.trim().split('\n').at(-1)!;
   assert.match(last, /^Slot 3 SCANNER-0044: 3 packages installed in \d+ s$/);
+
+  // The same run as a provisioning record from the command line: today's batch, CSV and PDF.
+  const csv = path.join(dir, 'batch.csv');
+  const pdf = path.join(dir, 'batch.pdf');
+  const rec = await dockhand(t, ['station', 'record', '--data', data, '--since', 'today', '--csv', csv, '--pdf', pdf]);
+  assert.equal(rec.code, 0, rec.err);
+  assert.match(rec.out, /record of 1 device written to .*batch\.csv and .*batch\.pdf/);
+  const rows = readFileSync(csv, 'utf8').replace(/^\ufeff/, '').trim().split('\r\n');
+  assert.equal(rows.length, 1 + 3, 'a header and one row per download event');
+  assert.ok(rows.slice(1).every((r) => r.includes('SCANNER-0044') && r.includes('Slot 3') && /,success,,0?,/.test(r)), rows.join('\n'));
+  const text = pdfText(readFileSync(pdf));
+  assert.match(text, /SCANNER-0044/);
+  assert.match(text, /Done: 3 packages installed/);
+  assert.ok(pdfInk(readFileSync(pdf), 'record-cli-scanner-0044')[0]! > 0.01, 'the page is not blank');
+  const none = await dockhand(t, ['station', 'record', '--data', data, '--since', '2999-01-01', '--csv', csv]);
+  assert.equal(none.code, 2);
+  assert.match(none.err, /no device has download events since 2999-01-01/);
 });

@@ -19,6 +19,6 @@ export function renameSlot(store: ClientStore, port: string, label: string): str
   if (clean) labels[port] = clean;
   else delete labels[port];
   store.setJson(KEY, labels);
-  return clean ? `${port} is now called "${clean}"` : `${port} has no name now`;
+  return clean ? `${port} is now called "${clean}" (whichever device docks there)` : `${port} has no name now`;
 }
 

@@ -92,7 +92,9 @@ export function App({ store, via }: { store: StationStore; via: 'electron' | 'we
         <Header station={snapshot?.station ?? null} connection={connection} via={via} theme={theme} onTheme={setTheme} />
         <Tabs items={tabItems(snapshot)} selected={view} onSelect={select} />
         {snapshot && connection !== 'open' ? (
-          <p className="banner warn" role="alert">Lost the connection to the station; reconnecting. The views show the last state received. {problem}</p>
+          <p className="banner warn" role="alert">
+            Lost the station: the views show its last known state while the console reconnects. {problem.charAt(0).toUpperCase() + problem.slice(1)}
+          </p>
         ) : null}
         {snapshot && connection === 'open' && problem ? <p className="banner warn" role="alert">{problem}</p> : null}
         {snapshot?.station.storageProblem ? <p className="banner bad" role="alert">{snapshot.station.storageProblem}</p> : null}

@@ -223,12 +223,14 @@ const untilOf = (w: TaskWait): number | null => ('until' in w ? w.until : null);
 
 function waitingVerdict(input: VerdictInput, results: PackageResult[]): Verdict | null {
   const open = results.filter((r) => r.result === 'waiting' || r.result === 'pending');
+  // A package whose instructions have not arrived has no name yet: the wait is told without it.
+  const named = (r: PackageResult) => (input.packages.find((p) => p.id === r.id)?.name ? r.name : null);
   for (const r of open) {
     const task = input.tasks.find((t) => t.kind === 'download' && t.packageId === r.id && t.state === 'queued') ??
       input.tasks.find((t) => t.kind === 'instruction' && t.packageId === r.id && t.state === 'queued');
-    if (r.waitFor === 'acceptance') return { kind: 'waiting', for: 'acceptance', packageName: r.name, until: null };
-    if (task && task.wait.kind !== 'none') return { kind: 'waiting', for: task.wait.kind, packageName: r.name, until: untilOf(task.wait) };
-    if (!input.docked) return { kind: 'waiting', for: 'dock', packageName: r.name, until: null };
+    if (r.waitFor === 'acceptance') return { kind: 'waiting', for: 'acceptance', packageName: named(r), until: null };
+    if (task && task.wait.kind !== 'none') return { kind: 'waiting', for: task.wait.kind, packageName: named(r), until: untilOf(task.wait) };
+    if (!input.docked) return { kind: 'waiting', for: 'dock', packageName: named(r), until: null };
   }
   if (!input.docked && results.every((r) => r.result !== 'installed')) return { kind: 'waiting', for: 'dock', packageName: null, until: null };
   // Nothing listed yet, and the poll cannot run: it waits for the server (or its schedule).
@@ -237,7 +239,7 @@ function waitingVerdict(input: VerdictInput, results: PackageResult[]): Verdict 
     if (poll && poll.wait.kind !== 'none') return { kind: 'waiting', for: poll.wait.kind, packageName: null, until: untilOf(poll.wait) };
     return { kind: 'waiting', for: input.docked ? 'server' : 'dock', packageName: null, until: poll?.wait ? untilOf(poll.wait) : null };
   }
-  if (open.length > 0) return { kind: 'waiting', for: input.docked ? 'schedule' : 'dock', packageName: open[0]!.name, until: null };
+  if (open.length > 0) return { kind: 'waiting', for: input.docked ? 'schedule' : 'dock', packageName: named(open[0]!), until: null };
   return null;
 }
 

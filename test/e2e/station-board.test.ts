@@ -13,6 +13,7 @@ import { ptyPair, type PtyPair } from '../helpers/pty.js';
 import { startDockhand, type Proc } from '../helpers/processes.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
 import { pdfInk, pdfText } from '../helpers/pdf.js';
+import { parseCsv } from '../helpers/csv.js';
 import { openSerialTransport } from '../../electron/link/serial.js';
 import { openDeviceLink } from '../../electron/link/link-client.js';
 import { StationService } from '../../electron/station/service.js';
@@ -22,22 +23,6 @@ import type { Snapshot } from '../../shared/contract/station-api.js';
 import { taskOutcome } from '../../shared/model/verdict.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-
-/** RFC 4180 rows (quoted cells may hold commas, quotes and line breaks). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i += 1; } else if (c === '"') quoted = false; else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(cell); cell = ''; } else if (c === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; } else if (c !== '\r') cell += c;
-  }
-  return rows;
-}
 
 interface Agent { id: string; pair: PtyPair; proc: Proc }
 
@@ -105,7 +90,7 @@ test('a failed command stays the verdict after another package succeeds; the rec
 
   const csv = await service.execute({ type: 'exportRecord', format: 'csv', devices: ['FAIL-01'] });
   assert.ok(csv.ok && csv.file, csv.message);
-  const rows = parseCsv(csv.file.data.replace(/^\ufeff/, ''));
+  const rows = parseCsv(csv.file.data);
   assert.deepEqual(rows[0]!.slice(0, 4), ['station', 'station host', 'device id', 'device name']);
   const fwRow = rows.find((r) => r.includes('Scanner firmware'))!;
   const col = (name: string) => rows[0]!.indexOf(name);

@@ -10,11 +10,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import WebSocket from 'ws';
 import { dockhand, startServerProcess } from '../helpers/processes.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
 import { startStationUi } from '../helpers/browser.js';
-import type { Snapshot } from '../../shared/contract/station-api.js';
+import { stationSocket } from '../helpers/station-socket.js';
 
 /** A tmpfs of `size` on a fresh folder; unmounted (lazily: the station may still hold it) and removed at the end. */
 function mountTmpfs(t: { after(fn: () => unknown): void }, size: string): string {
@@ -29,24 +28,6 @@ function mountTmpfs(t: { after(fn: () => unknown): void }, size: string): string
     rmSync(dir, { recursive: true, force: true });
   });
   return dir;
-}
-
-async function snapshotOf(url: string): Promise<Snapshot> {
-  const ws = new WebSocket(`${url.replace('http://', 'ws://').replace(/\/?(\?.*)?$/, '')}/api`);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    const answer = new Promise<Snapshot>((resolve) => ws.on('message', (d) => {
-      const m = JSON.parse(String(d)) as { op: string; id?: number; snapshot?: Snapshot };
-      if (m.op === 'snapshot' && m.id === 1) resolve(m.snapshot!);
-    }));
-    ws.send(JSON.stringify({ op: 'getSnapshot', id: 1 }));
-    return await answer;
-  } finally {
-    ws.close();
-  }
 }
 
 test('a full disk pauses the downloads and says so; the station keeps running and resumes when there is room', async (t) => {
@@ -66,7 +47,8 @@ test('a full disk pauses the downloads and says so; the station keeps running an
   assert.match(said[2]!, /MiB|KiB/);
   assert.doesNotMatch(proc.out() + proc.err(), /SqliteError|internal error/, 'no stack trace, no internal error');
   assert.equal(proc.child.exitCode, null, 'the station is still running');
-  const snap = await snapshotOf(url);
+  const socket = await stationSocket(t, url);
+  const snap = await socket.snapshot();
   assert.match(snap.station.storageProblem, /^disk full in .*: need .* free; downloads are paused/, 'the UI is told');
 
   // Room is made (the tmpfs grows): the download resumes by itself and the package is installed.
@@ -77,5 +59,5 @@ test('a full disk pauses the downloads and says so; the station keeps running an
     return log.some((e) => e.kind === 'status' && e.messageID === 11035);
   }, 60_000, 250);
   assert.equal(proc.child.exitCode, null, 'the same process did it');
-  assert.equal((await snapshotOf(url)).station.storageProblem, '');
+  assert.equal((await socket.snapshot()).station.storageProblem, '');
 });

@@ -65,9 +65,9 @@ test('a docking device: waiting for dock, its card, a cut download resumed from 
     const agentRoot = path.join(dir, 'device');
     const agent = startDockhand(t, ['agent', '--port', pair.b, '--root', agentRoot, '--id', 'DEV-UI-1', '--name', 'scanner-7']);
     await waitFor('the agent to listen', () => agent.out().includes('listening on'), 30_000);
-    const card = page.getByRole('article', { name: 'scanner-7' });
+    const card = page.getByRole('article', { name: /^cradle-a, scanner-7: / });
     await card.waitFor({ timeout: 30_000 });
-    assert.match(await card.innerText(), /Docked[\s\S]*DEV-UI-1[\s\S]*cradle-a/);
+    assert.match(await card.innerText(), /cradle-a[\s\S]*scanner-7/);
 
     // After the cut: the queue says why the device's download waits, the transfer shows its checkpoint.
     await page.getByRole('tab', { name: /^Queue/ }).click();
@@ -110,7 +110,7 @@ test('a docking device: waiting for dock, its card, a cut download resumed from 
 
     // The card tells the result; the same views in the dark theme, chosen in the header.
     await page.getByRole('tab', { name: /^Devices/ }).click();
-    await waitFor('the device card to show a result', async () => !/Last result\s*—/.test(await card.innerText()), 20_000);
+    await page.getByRole('article', { name: 'cradle-a, scanner-7: Done: 1 package installed' }).waitFor({ timeout: 20_000 });
     await ui.shoot('docking-devices-light');
     await page.getByLabel('Theme').selectOption('dark');
     assert.equal(await page.locator('html').getAttribute('data-theme'), 'dark');

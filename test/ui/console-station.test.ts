@@ -126,7 +126,7 @@ test('activity filter and CSV export, the cache with its SHA-256, and settings s
     const sha = createHash('sha256').update(script).digest('hex');
     const pkgRow = page.getByRole('row').filter({ hasText: 'Setup script' });
     await pkgRow.waitFor();
-    assert.match(await pkgRow.innerText(), new RegExp(`setup\\.sh[\\s\\S]*${script.length} B[\\s\\S]*${sha.slice(0, 8)}…${sha.slice(-8)}[\\s\\S]*Yes[\\s\\S]*this station`));
+    assert.match(await pkgRow.innerText(), new RegExp(`setup\\.sh[\\s\\S]*in the cache[\\s\\S]*${script.length} B[\\s\\S]*${sha.slice(0, 8)}…${sha.slice(-8)}[\\s\\S]*used by this station`));
     await context.grantPermissions(['clipboard-read', 'clipboard-write']);
     await pkgRow.getByRole('button', { name: 'Copy the SHA-256 of Setup script' }).click();
     await page.getByRole('status').filter({ hasText: 'Copied the SHA-256 of Setup script' }).waitFor();

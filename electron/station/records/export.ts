@@ -13,9 +13,9 @@ export async function exportRecord(devices: Device[], station: RecordStation,
   }
   const what = `${rec.devices.length} device${rec.devices.length === 1 ? '' : 's'}`;
   if (c.format === 'csv') {
-    return { ok: true, message: `record of ${what} (CSV)`, file: { name: recordFileName(rec, 'csv'), contentType: 'text/csv;charset=utf-8', encoding: 'utf8', data: recordCsv(rec) } };
+    return { ok: true, message: `${recordFileName(rec, 'csv')}, ${what}`, file: { name: recordFileName(rec, 'csv'), contentType: 'text/csv;charset=utf-8', encoding: 'utf8', data: recordCsv(rec) } };
   }
   const pdf = await recordPdf(rec);
-  return { ok: true, message: `record of ${what} (PDF, ${rec.devices.length + (rec.devices.length > 1 ? 1 : 0)} pages or more)`,
+  return { ok: true, message: `${recordFileName(rec, 'pdf')}, ${what}`,
     file: { name: recordFileName(rec, 'pdf'), contentType: 'application/pdf', encoding: 'base64', data: pdf.toString('base64') } };
 }

@@ -15,6 +15,12 @@ import type { CacheEntry } from '../../store/cache-store.js';
 type MaybeWait = TaskRecord & { wait?: TaskWait };
 type MaybeHistory = ClientStore & { history?: () => PackageEvent[] };
 
+/** "offline, retrying in 2 min": the end of the session's offline wait, counted from when the words were written. */
+function wordsDelay(words: string, at: number): number | null {
+  const m = /in (\d+) (s|min|h)\b/.exec(words);
+  return m ? at + Number(m[1]) * { s: 1000, min: 60_000, h: 3_600_000 }[m[2] as 's' | 'min' | 'h'] : null;
+}
+
 export function taskWait(t: TaskRecord, now: number): TaskWait {
   const given = (t as MaybeWait).wait;
   if (given) return given;
@@ -24,7 +30,7 @@ export function taskWait(t: TaskRecord, now: number): TaskWait {
   if (w.startsWith('waiting for dock')) return { kind: 'dock', cradledOnly: w.includes('cradled-only') };
   if (w.startsWith('waiting for acceptance')) return { kind: 'acceptance' };
   if (w.startsWith('waiting for a permitted connection') || w.startsWith('waiting for a connection')) return { kind: 'connection', flags: 0 };
-  if (w.startsWith('offline') || w.startsWith('poll failed')) return { kind: 'server', until: t.nextRun };
+  if (w.startsWith('offline') || w.startsWith('poll failed')) return { kind: 'server', until: t.nextRun > now ? t.nextRun : wordsDelay(w, t.updatedAt) ?? t.nextRun };
   if (w.startsWith('paused')) return { kind: 'technician', reason: 'paused' };
   if (w.startsWith('stopped')) return { kind: 'technician', reason: 'stopped' };
   const retry = /^failed, retrying in .*?\(retry (\d+) of (\d+)\)/.exec(w);

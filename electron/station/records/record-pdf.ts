@@ -5,6 +5,8 @@
 import PDFDocument from 'pdfkit';
 import type { DeviceEvent, DeviceVerdict } from '../../../shared/contract/station-api.js';
 import { placeOf } from '../../../shared/model/place.js';
+import { VERDICT_ORDER } from '../../../shared/model/verdict.js';
+import { VERDICT_TITLES } from '../../../shared/model/verdict-words.js';
 import { recordTime, type DeviceRecord, type ProvisioningRecord } from './record.js';
 
 type Doc = InstanceType<typeof PDFDocument>;
@@ -124,9 +126,10 @@ function devicePage(doc: Doc, rec: ProvisioningRecord, r: DeviceRecord): void {
 }
 
 function summaryPage(doc: Doc, rec: ProvisioningRecord): void {
-  const counts = new Map<string, number>();
-  for (const r of rec.devices) counts.set(r.device.verdict.title, (counts.get(r.device.verdict.title) ?? 0) + 1);
-  const tally = [...counts].map(([k, n]) => `${n} ${k.toLowerCase()}`).join(', ');
+  const counts = new Map<DeviceVerdict['kind'], number>();
+  for (const r of rec.devices) counts.set(r.device.verdict.kind, (counts.get(r.device.verdict.kind) ?? 0) + 1);
+  const tally = [...counts].sort(([a], [b]) => VERDICT_ORDER[a] - VERDICT_ORDER[b])
+    .map(([k, n]) => `${n} ${VERDICT_TITLES[k].toLowerCase()}`).join(', ');
   const sub = `${rec.devices.length} devices: ${tally}  |  station ${rec.station.id} on ${rec.station.host}`;
   let y = heading(doc, rec, 'Batch summary', sub);
   const width = doc.page.width - 2 * MARGIN;

@@ -16,7 +16,7 @@ interface HeaderProps {
   onTheme: (t: ThemeChoice) => void;
 }
 
-const CONNECTION_WORDS: Record<ConnectionState, string> = { connecting: 'Connecting…', open: 'Connected', closed: 'Station lost, reconnecting…' };
+const CONNECTION_WORDS: Record<ConnectionState, string> = { connecting: 'Connecting…', open: 'Connected', closed: 'Station lost' };
 
 function ServerPill({ station, now }: { station: StationInfo; now: number }) {
   const c = station.contact;
@@ -53,7 +53,7 @@ export function Header({ station, connection, via, theme, onTheme }: HeaderProps
         ) : null}
       </ul>
       <label className="theme-choice">
-        Theme{' '}
+        <span className="visually-hidden">Theme</span>
         <select value={theme} onChange={(e) => onTheme(e.target.value as ThemeChoice)}>
           <option value="system">System</option>
           <option value="light">Light</option>

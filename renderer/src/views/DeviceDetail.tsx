@@ -24,7 +24,7 @@ function SlotName({ device }: { device: Device }) {
       className="slot-form"
       onSubmit={(e) => {
         e.preventDefault();
-        void run({ type: 'renameSlot', port: device.port, label }, `Name ${device.port}`);
+        void run({ type: 'renameSlot', port: device.port, label }, 'Slot name');
       }}
     >
       <label htmlFor="slot-label">Slot name</label>

@@ -112,7 +112,6 @@ export function DevicesView({ snapshot, stale }: { snapshot: Snapshot; stale: bo
         </label>
         <RecordExport devices={chosen.length ? chosen : shown} what={chosen.length ? `${chosen.length} selected` : `all ${shown.length} shown`} />
       </div>
-      {stale ? <p className="stale-note" role="status">Last known state: the console lost the station and is reconnecting.</p> : null}
       {shown.length === 0 ? <p className="empty">No device is {filter} now.</p> : (
         <ul className="board" aria-label={`Devices, ${filter === 'all' ? 'all' : filter}, failures first`} onKeyDown={moveFocus}>
           {shown.map((d) => (

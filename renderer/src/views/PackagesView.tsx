@@ -32,17 +32,22 @@ interface Row {
   size: number | null;
   sha256: string | null;
   cached: 'complete' | 'partial' | 'none';
+  /** The station itself uses the package (its own target, not a device). */
+  station: boolean;
   results: Array<{ device: string; result: DevicePackage }>;
 }
 
 function rows(s: Snapshot): Row[] {
   const byId = new Map<string, Row>();
   for (const p of s.packages) {
-    byId.set(p.id, { id: p.id, name: p.name ?? p.id, fileName: p.fileName, size: p.size, sha256: p.sha256, cached: p.complete ? 'complete' : 'partial', results: [] });
+    byId.set(p.id, {
+      id: p.id, name: p.name ?? p.id, fileName: p.fileName, size: p.size, sha256: p.sha256, cached: p.complete ? 'complete' : 'partial',
+      station: p.users.includes(s.station.id), results: [],
+    });
   }
   for (const d of s.devices) {
     for (const r of d.packages) {
-      const row = byId.get(r.id) ?? { id: r.id, name: r.name, fileName: null, size: null, sha256: r.sha256, cached: 'none' as const, results: [] };
+      const row = byId.get(r.id) ?? { id: r.id, name: r.name, fileName: null, size: null, sha256: r.sha256, cached: 'none' as const, station: false, results: [] };
       row.results.push({ device: `${d.name} (${placeOf(d)})`, result: r });
       byId.set(r.id, row);
     }
@@ -51,7 +56,8 @@ function rows(s: Snapshot): Row[] {
 }
 
 function Results({ row }: { row: Row }) {
-  if (row.results.length === 0) return <span className="sub-inline">no device</span>;
+  const also = row.station ? <span className="sub-inline">also used by this station</span> : null;
+  if (row.results.length === 0) return row.station ? <span className="sub-inline">used by this station</span> : <span className="sub-inline">no device</span>;
   const count = (k: DevicePackage['result'][]) => row.results.filter((r) => k.includes(r.result.result)).length;
   const installed = count(['installed']);
   const failed = row.results.filter((r) => r.result.result === 'failed');
@@ -61,6 +67,7 @@ function Results({ row }: { row: Row }) {
       <span className="result v-done"><VerdictIcon kind="done" className="small" /> {installed} installed</span>
       {failed.length ? <span className="result v-failed"><VerdictIcon kind="failed" className="small" /> {failed.length} failed</span> : null}
       {open ? <span className="result v-waiting"><VerdictIcon kind="waiting" className="small" /> {open} not yet</span> : null}
+      {also}
       {failed.length ? (
         <ul className="pkg-failures">
           {failed.map((f) => <li key={f.device}><strong>{f.device}</strong>: {f.result.words}</li>)}

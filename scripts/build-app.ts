@@ -13,6 +13,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export const NATIVE_EXTERNALS = ['electron', 'better-sqlite3', 'serialport', '@serialport/*', 'usb'];
+/** Loaded from node_modules too: pdfkit reads its fonts and colour profile from files beside its code. */
+export const FILE_READING_EXTERNALS = ['pdfkit'];
 
 export interface BuildAppOptions {
   /** The repository (the folder with package.json). */
@@ -60,7 +62,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<{ main: stri
     ...common,
     entryPoints: [path.join(root, 'electron', 'main', 'index.ts')],
     outfile: main,
-    external: NATIVE_EXTERNALS,
+    external: [...NATIVE_EXTERNALS, ...FILE_READING_EXTERNALS],
     plugins: [importMetaShim(root)],
     banner: { js: META_HELPER },
   });

@@ -10,7 +10,7 @@ import os from 'node:os';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
-import { buildApp, NATIVE_EXTERNALS } from '../../scripts/build-app.js';
+import { buildApp, FILE_READING_EXTERNALS, NATIVE_EXTERNALS } from '../../scripts/build-app.js';
 import { IPC, SnapshotSchema, type StationClient } from '../../shared/contract/station-api.js';
 import { createElectronDouble } from '../helpers/electron-double.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
@@ -35,19 +35,19 @@ after(() => rmSync(stageRoot, { recursive: true, force: true }));
 let staged: ReturnType<typeof buildStage> | null = null;
 const stageApp = () => (staged ??= buildStage(stageRoot));
 
-/** The modules a bundle loads with require(), besides Node's built-ins. */
+/** The modules a bundle loads with require() or import(), besides Node's built-ins. */
 function requiredModules(code: string): string[] {
   const names = new Set<string>();
-  for (const m of code.matchAll(/(?<![.\w$])require\("([^"]+)"\)/g)) {
+  for (const m of code.matchAll(/(?<![.\w$])(?:require|import)\("([^"]+)"\)/g)) {
     const name = m[1]!;
     if (!name.startsWith('node:') && !Module.isBuiltin(name)) names.add(name);
   }
   return [...names].sort();
 }
 
-test('the main bundle keeps only native modules (and electron) outside; the preload bundle only electron', async () => {
+test('the main bundle keeps only native modules, electron and file-reading libraries outside; the preload bundle only electron', async () => {
   const { main, preload } = await stageApp();
-  const external = (name: string) => NATIVE_EXTERNALS.some((p) => (p.endsWith('/*') ? name.startsWith(p.slice(0, -1)) : name === p));
+  const external = (name: string) => [...NATIVE_EXTERNALS, ...FILE_READING_EXTERNALS].some((p) => (p.endsWith('/*') ? name.startsWith(p.slice(0, -1)) : name === p));
   const mainNeeds = requiredModules(readFileSync(main, 'utf8'));
   assert.ok(mainNeeds.includes('electron') && mainNeeds.includes('better-sqlite3'), mainNeeds.join(', '));
   assert.deepEqual(mainNeeds.filter((n) => !external(n)), [], 'everything else is inside the bundle');

@@ -2,7 +2,7 @@
 // verdict in colour *and* words, and every download event with its package's full SHA-256, start, end,
 // result and exit code — preceded, for a batch, by a summary page listing every device. A4, the standard
 // PDF fonts (nothing to embed), page numbers and the station in every footer.
-import PDFDocument from 'pdfkit';
+import type PDFDocument from 'pdfkit';
 import type { DeviceEvent, DeviceVerdict } from '../../../shared/contract/station-api.js';
 import { placeOf } from '../../../shared/model/place.js';
 import { VERDICT_ORDER } from '../../../shared/model/verdict.js';
@@ -168,8 +168,10 @@ function footers(doc: Doc, rec: ProvisioningRecord): void {
   }
 }
 
-export function recordPdf(rec: ProvisioningRecord): Promise<Buffer> {
-  const doc = new PDFDocument({
+export async function recordPdf(rec: ProvisioningRecord): Promise<Buffer> {
+  // Loaded on first use: a station that never prints a record never loads the PDF library.
+  const { default: PDF } = await import('pdfkit');
+  const doc = new PDF({
     size: 'A4', margin: MARGIN, bufferPages: true, autoFirstPage: false,
     info: { Title: `Dockhand provisioning record (${rec.devices.length} device${rec.devices.length === 1 ? '' : 's'})`, Author: `Dockhand station ${rec.station.id}`,
       CreationDate: new Date(rec.generatedAt) },
@@ -191,5 +193,5 @@ export function recordPdf(rec: ProvisioningRecord): Promise<Buffer> {
   }
   footers(doc, rec);
   doc.end();
-  return done;
+  return await done;
 }

@@ -117,7 +117,7 @@ test('the bench board with eight real devices: verdicts, failures first, one row
     await bench.undock.pair.unplug();
     assert.ok(counts.some((n) => n === 1), 'the push had its row');
     assert.ok(counts.every((n) => n <= 1), `one transfer row per push, never more (${counts.join(',')})`);
-    await pushRows.filter({ hasText: 'Waiting' }).waitFor({ timeout: 20_000 });
+    await pushRows.filter({ hasText: 'Waiting for dock' }).waitFor({ timeout: 20_000 });
     assert.equal(await pushRows.count(), 1, 'after the unplug, the kept checkpoint is the one row');
     await ui.shoot('board-transfers-light');
 

@@ -13,6 +13,8 @@ export function TransfersView({ snapshot }: { snapshot: Snapshot }) {
   const pkg = packageNamer(snapshot);
   const order = { active: 0, paused: 1, waiting: 2, done: 3 };
   const transfers = snapshot.transfers.map((t) => ({ ...t, state: shownState(t) })).sort((a, b) => order[a.state] - order[b.state]);
+  // A kept push checkpoint of a device that left waits for that device, not for the station.
+  const undocked = (target: string) => snapshot.devices.some((d) => d.id === target && d.state === 'undocked');
   if (transfers.length === 0) return <p className="empty">No transfers now. Downloads and pushes show here while they run, and afterwards while a checkpoint is kept.</p>;
   return (
     <ul className="transfers" aria-label="Transfers">
@@ -26,7 +28,7 @@ export function TransfersView({ snapshot }: { snapshot: Snapshot }) {
               <h2 id={headingId}>
                 {name} <span className="sub-inline">{t.leg === 'push' ? 'push' : 'download'} {where}</span>
               </h2>
-              <span className={`pill xstate-${t.state}`}>{STATE_WORDS[t.state]}</span>
+              <span className={`pill xstate-${t.state}`}>{t.state === 'waiting' && undocked(t.target) ? 'Waiting for dock' : STATE_WORDS[t.state]}</span>
               <div className="row-actions">
                 {t.state === 'active' || t.state === 'waiting' ? (
                   <CommandButton command={{ type: 'pauseTransfer', target: t.target, packageId: t.package }} label={`Pause ${t.leg} of ${name} ${where}`}>

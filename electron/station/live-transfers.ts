@@ -10,6 +10,7 @@ import type { VerdictTransfer } from '../../shared/model/verdict.js';
 import type { ClientSession } from '../engine/session.js';
 import type { CacheEntry } from '../store/cache-store.js';
 import { pushOwner } from './records/facts.js';
+import { packageKey } from '../engine/confine.js';
 
 interface Live {
   bytesDone: number;
@@ -89,7 +90,7 @@ export class LiveTransfers {
     const taken = new Set(rows.map((r) => r.id));
     const kept = (target: string, leg: 'download' | 'push', packageId: string, bytesDone: number, total: number | null) => {
       const id = transferId(target, leg, packageId);
-      if (taken.has(id) || (leg === 'download' && rows.some((r) => r.leg === 'download' && r.package === packageId))) return;
+      if (taken.has(id) || (leg === 'download' && rows.some((r) => r.leg === 'download' && packageKey(r.package) === packageKey(packageId)))) return;
       taken.add(id);
       rows.push({
         id, target, package: packageId, packageName: this.packageName(target, packageId), leg,
@@ -98,10 +99,12 @@ export class LiveTransfers {
     };
     for (const e of cache) {
       if (e.complete) continue;
-      const owner = sessions.find((s) => s.store.package(e.packageId))?.target.id ?? '';
+      // The cache keys a package by its ID whatever the case; the row carries the ID the targets know.
+      const known = sessions.flatMap((s) => s.store.packages().filter((p) => packageKey(p.id) === e.packageId).map((p) => ({ s, id: p.id })))[0];
+      const owner = known?.s.target.id ?? '';
       // The partial file's length is what really arrived (it is written append-only): the resume point.
       const onDisk = existsSync(e.partPath) ? statSync(e.partPath).size : 0;
-      kept(owner, 'download', e.packageId, onDisk, e.expectedSize);
+      kept(owner, 'download', known?.id ?? e.packageId, onDisk, e.expectedSize);
     }
     for (const s of sessions) {
       for (const cp of s.store.checkpoints()) {

@@ -1,9 +1,11 @@
-// A full disk must not stop the station. When the data folder's disk fills up (a download's bytes, or the
-// client database's own writes: SQLite's "database or disk is full"), the station stops starting work —
-// downloads are paused, docked devices stay docked — says so in words ("disk full in DIR: need 4.8 MiB,
-// 0 B free"), and looks again every few seconds; once there is room the work resumes from its checkpoints.
-// The error is noticed where it surfaces (the loop that runs the sessions) and also before it happens:
-// a disk with almost nothing left is treated as full before a write fails halfway.
+// A full disk must not stop the station. Two levels:
+//   - no room for the pending downloads: the station says so ("disk full in DIR: need 4.8 MiB, 2.6 MiB
+//     free"); each download refuses to start without room (the download's own check), everything else
+//     goes on, and once room is made the waiting downloads are tried again at once (not at their retry);
+//   - the disk is full (almost nothing left, or SQLite's "database or disk is full", or ENOSPC reaching the
+//     loop that runs the sessions): all work is held — docked devices stay docked — and looked at again
+//     every few seconds; a task the full disk cut off is resumed as after a crash (station.ts).
+// Either way the station keeps running and its UI shows the words (StationInfo.storageProblem).
 import { statfsSync } from 'node:fs';
 import type { EngineEvent } from '../../shared/model/events.js';
 import { DockhandError } from '../../shared/model/errors.js';
@@ -34,6 +36,8 @@ export interface StorageGuardOptions {
   /** Says what happened, without the databases (they may be what is full). */
   say: (level: 'warn' | 'error' | 'info', message: string) => void;
   recheckMs?: number;
+  /** Room came back after a problem: the waiting downloads go now. */
+  onRoom?: () => void;
   /** For tests: the free bytes of `dir`. */
   free?: (dir: string) => number;
 }
@@ -46,6 +50,8 @@ function freeBytes(dir: string): number {
 export class StorageGuard {
   /** What holds the station back, in words; '' while the disk has room. */
   problem = '';
+  /** The disk is full: no work starts. */
+  private held = false;
   private checkedAt = 0;
 
   constructor(private readonly o: StorageGuardOptions) {}
@@ -58,42 +64,44 @@ export class StorageGuard {
     }
   }
 
-  private words(): string {
-    const need = this.o.need();
-    return `disk full in ${this.o.dir}: ${need > 0 ? `need ${formatBytes(need)}, ` : ''}${formatBytes(Math.max(0, this.free()))} free; ` +
-      'downloads are paused and resume by themselves when space is freed';
+  private words(free: number, need: number, held: boolean): string {
+    return `disk full in ${this.o.dir}: ${need > 0 ? `need ${formatBytes(need)}, ` : ''}${formatBytes(Math.max(0, free))} free; ` +
+      (held ? 'the station waits, and goes on by itself when space is freed' : 'downloads wait, and resume by themselves when space is freed');
   }
 
   /** Notes a failure; returns true when it was the disk being full (and the station now waits for room). */
   noteFailure(err: unknown): boolean {
     if (!isDiskFull(err)) return false;
-    this.hold();
+    this.held = true;
+    this.set(this.words(this.free(), this.o.need(), true));
     return true;
   }
 
-  private hold(): void {
+  private set(problem: string): void {
     const first = !this.problem;
-    this.problem = this.words();
-    if (first) this.o.say('error', this.problem);
+    this.problem = problem;
+    if (first) this.o.say('error', problem);
   }
 
   /**
-   * Before starting work: while the disk is (nearly) full, waits one recheck period and returns true (the
-   * caller skips its turn); returns false when there is room. Looks at the disk at most once a second.
+   * Before starting work: while the disk is full, waits one recheck period and returns true (the caller
+   * skips its turn); otherwise returns false — having said so when the pending downloads do not fit, and
+   * having called `onRoom` when room came back. Looks at the disk at most once a second.
    */
   async holding(signal: AbortSignal, now = Date.now()): Promise<boolean> {
-    if (!this.problem && now - this.checkedAt < 1000) return false;
+    if (!this.held && now - this.checkedAt < 1000) return false;
     this.checkedAt = now;
     const free = this.free();
-    const room = free >= Math.max(MIN_FREE_BYTES, this.problem ? Math.min(this.o.need(), 64 * 1024 * 1024) : 0);
-    if (room) {
-      if (this.problem) {
-        this.problem = '';
-        this.o.say('info', `disk in ${this.o.dir} has room again (${formatBytes(free)} free): downloads resume`);
-      }
-      return false;
+    const need = this.o.need();
+    this.held = free < MIN_FREE_BYTES;
+    if (this.held || need > free) {
+      this.set(this.words(free, need, this.held));
+    } else if (this.problem) {
+      this.problem = '';
+      this.o.say('info', `disk in ${this.o.dir} has room again (${formatBytes(free)} free): downloads resume`);
+      this.o.onRoom?.();
     }
-    this.hold();
+    if (!this.held) return false;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, this.o.recheckMs ?? 5000);
       function done() {

@@ -6,6 +6,7 @@ import type { TaskWait } from '../../../shared/model/wait.js';
 import type { FailedPhase, PackageEvent, VerdictInput, VerdictTransfer } from '../../../shared/model/verdict.js';
 import type { ClientStore } from '../../store/client-store.js';
 import type { CacheEntry } from '../../store/cache-store.js';
+import { packageKey } from '../../engine/confine.js';
 
 // ---- ADAPTER (until the engine's task waits and history table are on main) -------------------------
 // engine-session replaces `TaskRecord.waitingFor` by `TaskRecord.wait` (data) and adds a per-event history
@@ -94,7 +95,7 @@ function pushCheckpoints(checkpoints: CheckpointRecord[], packages: PackageRecor
   const out: VerdictTransfer[] = [];
   for (const cp of checkpoints) {
     if (!cp.packageId.startsWith('push:')) continue;
-    const owner = packages.find((p) => cache.some((e) => e.packageId === p.id && e.sha256 !== null && e.sha256 === cp.validator)) ??
+    const owner = packages.find((p) => cache.some((e) => e.packageId === packageKey(p.id) && e.sha256 !== null && e.sha256 === cp.validator)) ??
       packages.find((p) => p.sha256 !== null && p.sha256 === cp.validator);
     if (owner) out.push({ packageId: owner.id, leg: 'push', bytesDone: cp.bytesDone, total: cp.expectedSize, active: false });
   }
@@ -110,7 +111,8 @@ export function pushOwner(store: ClientStore, checkpointKey: string, cache: Cach
 /** The facts of one target: its live transfers (from the running station) come in `live`. */
 export function readTargetFacts(store: ClientStore, opts: { docked: boolean; cache: CacheEntry[]; live?: VerdictTransfer[]; now: number }): TargetFacts {
   const packages = store.packages();
-  const sha256Of = (p: PackageRecord) => opts.cache.find((e) => e.packageId === p.id)?.sha256 ?? p.sha256;
+  // The cache keys a package by its ID whatever the case (confine.ts packageKey).
+  const sha256Of = (p: PackageRecord) => opts.cache.find((e) => e.packageId === packageKey(p.id))?.sha256 ?? p.sha256;
   const tasks = store.tasks().map((t) => ({ kind: t.kind, packageId: t.packageId, state: t.state, phase: t.phase, wait: taskWait(t, opts.now), lastError: t.lastError }));
   const live = opts.live ?? [];
   const kept = pushCheckpoints(store.checkpoints(), packages, opts.cache).filter((k) => !live.some((l) => l.packageId === k.packageId && l.leg === k.leg));

@@ -19,10 +19,9 @@ import { CommandJournal, endLeftoverCommands } from '../engine/command-journal.j
 import { Semaphore } from '../engine/semaphore.js';
 import { detectBandwidthClass, type BandwidthClass } from '../engine/local/host-identity.js';
 import type { DeviceLink } from '../link/device-link.js';
-import { checkStationRoot, deviceFolder, deviceIdProblem, legacyDeviceFolderName, packageKey, protectOwnFolder, shownId } from '../engine/confine.js';
+import { checkStationRoot, deviceFolder, deviceIdProblem, legacyDeviceFolderName, protectOwnFolder, shownId } from '../engine/confine.js';
 import { DockhandError } from '../../shared/model/errors.js';
-import { StorageGuard, storageEvent } from './storage-guard.js';
-import { taskWait } from './records/facts.js';
+import { downloadNeed, retryDownloadsWaitingForRoom, StorageGuard, storageEvent } from './storage-guard.js';
 
 export interface StationOptions {
   dataDir: string;
@@ -106,40 +105,13 @@ export class Station {
     this.semaphore = new Semaphore(Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY));
     this.sessions.set(local.target.id, local);
     this.storage = new StorageGuard({
-      dir: opts.dataDir, need: () => this.pendingDownloadBytes(),
+      dir: opts.dataDir, need: () => downloadNeed(this.sessions.values(), cache.store, this.clock.now()),
       say: (level, message) => opts.emit?.(storageEvent(local.target.id, level, message)),
-      onRoom: () => this.retryWaitingDownloads(),
+      onRoom: () => {
+        retryDownloadsWaitingForRoom(this.sessions.values());
+        this.wake();
+      },
     });
-  }
-
-  /** Room came back on the disk: downloads that failed for want of it go now, not at their next retry. */
-  private retryWaitingDownloads(): void {
-    for (const s of this.sessions.values()) {
-      for (const t of s.store.tasks()) if (t.kind === 'download' && t.state === 'queued' && t.lastError) s.retryNow(t);
-    }
-    this.wake();
-  }
-
-  /**
-   * Bytes the downloads running or due now still have to bring into the cache (each package once); a
-   * download that waits for a dock, an acceptance, a technician or its schedule needs no room yet.
-   */
-  pendingDownloadBytes(): number {
-    const need = new Map<string, number>();
-    const now = this.clock.now();
-    for (const s of this.sessions.values()) {
-      for (const t of s.store.tasks()) {
-        if (t.kind !== 'download' || (t.state !== 'running' && t.state !== 'queued')) continue;
-        if (t.state === 'queued' && !['none', 'retry', 'server'].includes(taskWait(t, now).kind)) continue;
-        const pkg = s.store.package(t.packageId);
-        if (!pkg || !pkg.sourceFiles || (pkg.downloaded && pkg.behavior === 'Execute Only')) continue;
-        const size = pkg.packageSize ?? 0;
-        const entry = this.cache.store.entry(packageKey(t.packageId));
-        if (entry?.complete) continue;
-        need.set(packageKey(t.packageId), Math.max(0, size - (entry?.bytesDone ?? 0)));
-      }
-    }
-    return [...need.values()].reduce((a, b) => a + b, 0);
   }
 
   get root(): string {

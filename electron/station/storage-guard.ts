@@ -10,6 +10,10 @@ import { statfsSync } from 'node:fs';
 import type { EngineEvent } from '../../shared/model/events.js';
 import { DockhandError } from '../../shared/model/errors.js';
 import { formatBytes } from '../../shared/model/units.js';
+import type { ClientSession } from '../engine/session.js';
+import type { CacheStore } from '../store/cache-store.js';
+import { packageKey } from '../engine/confine.js';
+import { taskWait } from './records/facts.js';
 
 const FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
 /** Below this, SQLite's journal and the next checkpoint cannot be written safely. */
@@ -112,6 +116,33 @@ export class StorageGuard {
       signal.addEventListener('abort', done, { once: true });
     });
     return true;
+  }
+}
+
+/**
+ * Bytes the downloads running or due now still have to bring into the cache (each package once); a
+ * download that waits for a dock, an acceptance, a technician or its schedule needs no room yet.
+ */
+export function downloadNeed(sessions: Iterable<ClientSession>, cache: CacheStore, now: number): number {
+  const need = new Map<string, number>();
+  for (const s of sessions) {
+    for (const t of s.store.tasks()) {
+      if (t.kind !== 'download' || (t.state !== 'running' && t.state !== 'queued')) continue;
+      if (t.state === 'queued' && !['none', 'retry', 'server'].includes(taskWait(t, now).kind)) continue;
+      const pkg = s.store.package(t.packageId);
+      if (!pkg || !pkg.sourceFiles || (pkg.downloaded && pkg.behavior === 'Execute Only')) continue;
+      const entry = cache.entry(packageKey(t.packageId));
+      if (entry?.complete) continue;
+      need.set(packageKey(t.packageId), Math.max(0, (pkg.packageSize ?? 0) - (entry?.bytesDone ?? 0)));
+    }
+  }
+  return [...need.values()].reduce((a, b) => a + b, 0);
+}
+
+/** Room came back on the disk: downloads that failed for want of it go now, not at their next retry. */
+export function retryDownloadsWaitingForRoom(sessions: Iterable<ClientSession>): void {
+  for (const s of sessions) {
+    for (const t of s.store.tasks()) if (t.kind === 'download' && t.state === 'queued' && t.lastError) s.retryNow(t);
   }
 }
 

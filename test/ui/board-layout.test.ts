@@ -64,6 +64,9 @@ test('the board by keyboard: filter by verdict, arrows between tiles, Enter open
     await failed.waitFor();
     await page.getByRole('radio', { name: /^Failed/ }).click();
     assert.equal(await page.locator('li.tile').count(), 1);
+    await page.keyboard.press('ArrowRight'); // the radio group: arrows move the choice
+    assert.equal(await page.getByRole('radio', { name: /^Undocked/ }).getAttribute('aria-checked'), 'true');
+    assert.deepEqual(await page.locator('li.tile').evaluateAll((els) => els.map((e) => (e as unknown as { dataset: { verdict: string } }).dataset.verdict)), ['undocked']);
     await page.getByRole('radio', { name: /^All/ }).click();
     assert.equal(await page.locator('li.tile').count(), 16);
 

@@ -86,12 +86,23 @@ export function DevicesView({ snapshot, stale }: { snapshot: Snapshot; stale: bo
   return (
     <div className={stale ? 'board-wrap stale' : 'board-wrap'}>
       <div className="toolbar board-tools">
-        <div role="radiogroup" aria-label="Show devices" className="filters">
+        <div role="radiogroup" aria-label="Show devices" className="filters" onKeyDown={(e) => {
+          // A radio group is one tab stop; arrows move the choice (skipping verdicts no device has).
+          const usable = FILTERS.filter((f) => f.id === 'all' || counts[f.id] > 0 || f.id === filter);
+          const at = usable.findIndex((f) => f.id === filter);
+          const step = e.key === 'ArrowRight' || e.key === 'ArrowDown' ? 1 : e.key === 'ArrowLeft' || e.key === 'ArrowUp' ? -1 : 0;
+          if (!step) return;
+          e.preventDefault();
+          const next = usable[(at + step + usable.length) % usable.length]!;
+          setFilter(next.id);
+          e.currentTarget.querySelector<HTMLButtonElement>(`.f-${next.id}`)?.focus();
+        }}>
           {FILTERS.map((f) => (
             <button
               key={f.id}
               type="button"
               role="radio"
+              tabIndex={filter === f.id ? 0 : -1}
               aria-checked={filter === f.id}
               className={`filter f-${f.id}`}
               disabled={f.id !== 'all' && counts[f.id] === 0 && filter !== f.id}

@@ -4,7 +4,6 @@
 // said, not a guess: a failed poll stays a failure until a poll works again.
 import type { Contact } from '../../shared/contract/station-api.js';
 import type { ClientSession } from '../engine/session.js';
-import { taskWait } from './records/facts.js';
 
 interface ContactSource {
   session: Pick<ClientSession, 'isOffline'>;
@@ -22,7 +21,7 @@ export function serverHost(url: string): string {
   }
 }
 
-export function contactState(sources: ContactSource[], server: string, now: number): Contact {
+export function contactState(sources: ContactSource[], server: string): Contact {
   let failed = false;
   let problem = '';
   let retryAt: number | null = null;
@@ -42,7 +41,7 @@ export function contactState(sources: ContactSource[], server: string, now: numb
     failed = true;
     problem ||= (pollFailed ? poll.lastError : queued.find((o) => o.lastError)?.lastError) ?? '';
     for (const t of store.tasks()) {
-      const w = taskWait(t, now);
+      const w = t.wait;
       const until = w.kind === 'server' || w.kind === 'retry' ? w.until : t === poll && pollFailed ? t.nextRun : null;
       if (until !== null && (retryAt === null || until < retryAt)) retryAt = until;
     }

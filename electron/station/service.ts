@@ -103,7 +103,7 @@ export class StationService implements StationClient {
       session: s, store: s.store,
       talks: s.target.kind === 'local' || ((this.station.devices.get(s.target.id)?.docked ?? false) && s.store.get('server') === server),
     }));
-    const contact = contactState(talking, this.hooks.settings().server, now);
+    const contact = contactState(talking, this.hooks.settings().server);
     return {
       station: { ...this.hooks.info(), online: contact.state !== 'unreachable', contact, storageProblem: this.station.storage.problem, host: os.hostname() },
       devices, tasks, transfers, packages, settings: this.hooks.settings(),

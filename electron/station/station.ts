@@ -105,7 +105,7 @@ export class Station {
     this.semaphore = new Semaphore(Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY));
     this.sessions.set(local.target.id, local);
     this.storage = new StorageGuard({
-      dir: opts.dataDir, need: () => downloadNeed(this.sessions.values(), cache.store, this.clock.now()),
+      dir: opts.dataDir, need: () => downloadNeed(this.sessions.values(), cache.store),
       say: (level, message) => opts.emit?.(storageEvent(local.target.id, level, message)),
       onRoom: () => {
         retryDownloadsWaitingForRoom(this.sessions.values());

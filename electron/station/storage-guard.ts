@@ -13,7 +13,6 @@ import { formatBytes } from '../../shared/model/units.js';
 import type { ClientSession } from '../engine/session.js';
 import type { CacheStore } from '../store/cache-store.js';
 import { packageKey } from '../engine/confine.js';
-import { taskWait } from './records/facts.js';
 
 const FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
 /** Below this, SQLite's journal and the next checkpoint cannot be written safely. */
@@ -123,12 +122,12 @@ export class StorageGuard {
  * Bytes the downloads running or due now still have to bring into the cache (each package once); a
  * download that waits for a dock, an acceptance, a technician or its schedule needs no room yet.
  */
-export function downloadNeed(sessions: Iterable<ClientSession>, cache: CacheStore, now: number): number {
+export function downloadNeed(sessions: Iterable<ClientSession>, cache: CacheStore): number {
   const need = new Map<string, number>();
   for (const s of sessions) {
     for (const t of s.store.tasks()) {
       if (t.kind !== 'download' || (t.state !== 'running' && t.state !== 'queued')) continue;
-      if (t.state === 'queued' && !['none', 'retry', 'server'].includes(taskWait(t, now).kind)) continue;
+      if (t.state === 'queued' && !['none', 'retry', 'server'].includes(t.wait.kind)) continue;
       const pkg = s.store.package(t.packageId);
       if (!pkg || !pkg.sourceFiles || (pkg.downloaded && pkg.behavior === 'Execute Only')) continue;
       const entry = cache.entry(packageKey(t.packageId));

@@ -54,7 +54,9 @@ export function verdictWords(v: Verdict, now: number): string {
     case 'failed': {
       const code = v.exitCode !== null && !v.reason.includes(`code ${v.exitCode}`) ? ` (exit code ${v.exitCode})` : '';
       const more = v.failures > 1 ? `; ${v.failures - 1} more failed` : '';
-      return `Failed: ${v.packageName}, ${FAILED_PHASE_WORDS[v.phase]}: ${v.reason}${code}${more}${v.retrying ? '; retrying' : ''}`;
+      // "command exited with code 3" names its phase already; "the SHA-256 does not match" does not.
+      const phase = v.reason.toLowerCase().startsWith(FAILED_PHASE_WORDS[v.phase]) ? '' : `${FAILED_PHASE_WORDS[v.phase]}: `;
+      return `Failed: ${v.packageName}, ${phase}${v.reason}${code}${more}${v.retrying ? '; retrying' : ''}`;
     }
     case 'working':
       if (v.phase === 'checking') return 'Working: asking the server what it needs';
@@ -89,7 +91,10 @@ export function verdictDetail(v: Verdict, now: number): string {
 export function packageResultWords(r: PackageResult): string {
   switch (r.result) {
     case 'installed': return r.exitCode !== null ? `installed, command exit code ${r.exitCode}` : 'installed';
-    case 'failed': return `failed in ${FAILED_PHASE_WORDS[(r.phase ?? 'download') as FailedPhase]}: ${r.reason}`;
+    case 'failed': {
+      const phase = FAILED_PHASE_WORDS[(r.phase ?? 'download') as FailedPhase];
+      return r.reason.toLowerCase().startsWith(phase) ? `failed: ${r.reason}` : `failed in ${phase}: ${r.reason}`;
+    }
     case 'working': return WORK_PHASE_WORDS[(r.phase ?? 'download') as WorkPhase];
     case 'waiting': return r.waitFor ? `waiting (${r.waitFor})` : 'waiting';
     case 'pending': return 'not started';

@@ -188,7 +188,7 @@ function undockedVerdict(input: VerdictInput, results: PackageResult[]): Verdict
   if (input.docked) return null;
   const unfinished = new Set(results.filter((r) => r.result !== 'installed').map((r) => r.id));
   const checkpoint = input.transfers.find((t) => t.leg === 'push' && unfinished.has(t.packageId));
-  const midEvent = input.tasks.find((t) => t.kind === 'download' && unfinished.has(t.packageId) && (t.phase === 'started' || t.phase === 'located'));
+  const midEvent = input.tasks.find((t) => t.kind === 'download' && unfinished.has(t.packageId) && t.phase === 'started');
   const packageId = checkpoint?.packageId ?? midEvent?.packageId;
   if (!packageId) return null;
   const name = results.find((r) => r.id === packageId)?.name ?? packageId;

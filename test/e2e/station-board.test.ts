@@ -78,7 +78,7 @@ test('a failed command stays the verdict after another package succeeds; the rec
   const snap = await service.getSnapshot();
   const device = snap.devices.find((d) => d.id === 'FAIL-01')!;
   assert.equal(device.verdict.kind, 'failed', `the verdict (${device.verdict.words})`);
-  assert.equal(device.verdict.words, 'Failed: Scanner firmware, command: the command exited with code 3');
+  assert.equal(device.verdict.words, 'Failed: Scanner firmware, command exited with code 3');
   assert.match(device.verdict.nextStep, /command line/);
   assert.deepEqual(device.packages.map((p) => [p.name, p.result, p.exitCode]).sort(), [['Inventory app', 'installed', 0], ['Scanner firmware', 'failed', 3]]);
   assert.equal(device.packages.find((p) => p.id === fw)!.sha256, sha(firmware), 'each package with the SHA-256 of what was delivered');
@@ -109,7 +109,7 @@ test('a failed command stays the verdict after another package succeeds; the rec
   const text = pdfText(bytes);
   assert.match(text, /bench-FAIL-01/);
   assert.match(text, /FAILED/);
-  assert.match(text, /Failed: Scanner firmware, command: the command exited with code 3/);
+  assert.match(text, /Failed: Scanner firmware, command exited with code 3/);
   assert.ok(text.includes(sha(firmware)), 'the full SHA-256 is printed');
   assert.match(text, /Next step:/);
   const ink = pdfInk(bytes, 'record-device-fail-01');

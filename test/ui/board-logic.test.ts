@@ -10,7 +10,7 @@ import { benchDevices } from '../helpers/board-fixtures.js';
 
 const task = (over: Partial<Task>): Task => ({
   id: 'T', target: 'D', targetName: 'scanner', kind: 'download', package: 'P', packageName: 'App', state: 'queued',
-  nextRun: '2026-11-22T00:00:00.000Z', waitingFor: '', attempts: 0, lastError: '', optional: false, ...over,
+  nextRun: '2026-11-22T00:00:00.000Z', wait: { kind: 'none' }, waitingFor: '', attempts: 0, lastError: '', optional: false, ...over,
 });
 
 test('failures first, then undocked, waiting, working, done; slots in natural order within each', () => {
@@ -27,16 +27,16 @@ test('failures first, then undocked, waiting, working, done; slots in natural or
 
 test('the Queue badge counts work held back by a dock, an acceptance, the server, a pause or a retry — not idle polls', () => {
   const tasks = [
-    task({ kind: 'poll', package: '', waitingFor: '' }), // the next poll, on its schedule
+    task({ kind: 'poll', package: '', wait: { kind: 'schedule', until: 1 } }), // the next poll, on its schedule
     task({ kind: 'poll', package: '', state: 'running' }), // a poll in flight: routine
-    task({ kind: 'software-inventory', package: '', waitingFor: '' }),
+    task({ kind: 'software-inventory', package: '' }),
     task({ state: 'done' }),
     task({ state: 'running' }), // a download in progress
-    task({ waitingFor: 'waiting for dock' }),
-    task({ waitingFor: 'waiting for acceptance (optional package)' }),
-    task({ waitingFor: 'offline, retrying in 3 min' }),
-    task({ waitingFor: 'paused by a technician' }),
-    task({ waitingFor: 'failed, retrying in 3 min (retry 1 of 5)' }),
+    task({ wait: { kind: 'dock' } }),
+    task({ wait: { kind: 'acceptance' } }),
+    task({ wait: { kind: 'server', until: 1 } }),
+    task({ wait: { kind: 'technician', reason: 'paused' } }),
+    task({ wait: { kind: 'retry', until: 1, attempt: 1, of: 5, reason: 'refused' } }),
   ];
   assert.equal(queueAttention(tasks), 6);
   assert.equal(queueAttention(tasks.slice(0, 4)), 0, 'an idle station has no badge');

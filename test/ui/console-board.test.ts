@@ -125,7 +125,7 @@ test('the bench board with eight real devices: verdicts, failures first, one row
     const expect: Array<[Role, string, RegExp]> = [
       ['done-1', 'done', /^Slot 1, scanner-41: Done: 2 packages installed$/],
       ['done-2', 'done', /^Slot 2, scanner-42: Done: 2 packages installed$/],
-      ['fail', 'failed', /^bay3-a, scanner-43: Failed: Scanner firmware, command: the command exited with code 3$/],
+      ['fail', 'failed', /^bay3-a, scanner-43: Failed: Scanner firmware, command exited with code 3$/],
       ['accept', 'waiting', /^Slot 4, scanner-44: Waiting for acceptance of Extras$/],
       ['offline', 'waiting', /^Slot 5, scanner-45: Waiting for the server, retrying in .+$/],
       ['undock', 'undocked', /^Slot 6, scanner-46: Undocked mid-transfer: Offline maps, resumes at \d+\.\d MiB of 12\.0 MiB; dock it again$/],
@@ -139,7 +139,7 @@ test('the bench board with eight real devices: verdicts, failures first, one row
       await page.getByRole('article', { name }).waitFor();
     }
     // The verdict in words on the tile too (not colour alone), and failures first.
-    assert.match(await tile(page, bench.fail).innerText(), /Failed[\s\S]*Scanner firmware: the command exited with code 3/);
+    assert.match(await tile(page, bench.fail).innerText(), /Failed[\s\S]*Scanner firmware: command exited with code 3/);
     assert.match(await tile(page, bench.undock).innerText(), /Undocked[\s\S]*mid-transfer: Offline maps, resumes at/);
     const order = await page.locator('li.tile').evaluateAll((els) => els.map((e) => (e as unknown as { dataset: { verdict: string } }).dataset.verdict));
     assert.deepEqual(order.slice(0, 2), ['failed', 'undocked'], `failures first (${order.join(', ')})`);
@@ -154,7 +154,7 @@ test('the bench board with eight real devices: verdicts, failures first, one row
     await dialog.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').filter({ hasText: 'is now called "Slot 3"' }).waitFor();
     const fwRow = dialog.getByRole('row').filter({ hasText: 'Scanner firmware' });
-    assert.match(await fwRow.innerText(), /Failed[\s\S]*the command exited with code 3[\s\S]*3/);
+    assert.match(await fwRow.innerText(), /Failed[\s\S]*command exited with code 3[\s\S]*3/);
     assert.match(await dialog.innerText(), /Next step:/);
     await ui.shoot('board-detail-failed-1920-light');
     await page.keyboard.press('Escape');
@@ -175,7 +175,7 @@ test('the bench board with eight real devices: verdicts, failures first, one row
     await ui.shoot('board-queue-1024-light');
     await page.getByRole('tab', { name: /^Packages/ }).click();
     const fwPackage = page.getByRole('row').filter({ hasText: 'Scanner firmware' });
-    assert.match(await fwPackage.innerText(), /0 installed[\s\S]*1 failed[\s\S]*scanner-43 \(Slot 3\): failed in command: the command exited with code 3/);
+    assert.match(await fwPackage.innerText(), /0 installed[\s\S]*1 failed[\s\S]*scanner-43 \(Slot 3\): failed: command exited with code 3/);
     assert.match(await page.getByRole('row').filter({ hasText: 'Inventory app' }).innerText(), /installed/);
     await ui.shoot('board-packages-1024-light');
 
@@ -189,7 +189,7 @@ test('the bench board with eight real devices: verdicts, failures first, one row
     const fwRecord = records.find((r) => r['package name'] === 'Scanner firmware')!;
     assert.deepEqual([fwRecord['station'], fwRecord['device id'], fwRecord['device name'], fwRecord['slot'], fwRecord['package id'], fwRecord['sha256']],
       ['STATION-BOARD', 'SCANNER-0043', 'scanner-43', 'Slot 3', fw, sha(firmware)]);
-    assert.deepEqual([fwRecord['result'], fwRecord['failed phase'], fwRecord['exit code'], fwRecord['reason']], ['failed', 'command', '3', 'the command exited with code 3']);
+    assert.deepEqual([fwRecord['result'], fwRecord['failed phase'], fwRecord['exit code'], fwRecord['reason']], ['failed', 'command', '3', 'command exited with code 3']);
     assert.match(fwRecord['verdict']!, /^Failed: Scanner firmware/);
     const app41 = records.find((r) => r['device id'] === 'SCANNER-0041' && r['package name'] === 'Inventory app')!;
     assert.deepEqual([app41['result'], app41['exit code']], ['success', '0'], 'a success with its exit code');
@@ -200,7 +200,7 @@ test('the bench board with eight real devices: verdicts, failures first, one row
     const pages = text.split('\f').filter((p) => p.trim());
     assert.equal(pages.length, 9, 'a batch summary page, then a page per device');
     assert.match(pages[0]!, /Batch summary[\s\S]*8 devices: 1 failed, 1 undocked mid-transfer, 2 waiting, 2 working, 2 done/);
-    assert.match(text, /scanner-43[\s\S]*FAILED[\s\S]*the command exited with code 3/);
+    assert.match(text, /scanner-43[\s\S]*FAILED[\s\S]*command exited with code 3/);
     assert.ok(text.includes(sha(firmware)), 'the firmware\'s full SHA-256 is in the PDF');
     const ink = pdfInk(pdf, 'board-record-batch-page-1');
     assert.ok(ink.every((share) => share > 0.005), `no blank page (${ink.map((x) => x.toFixed(3)).join(', ')})`);

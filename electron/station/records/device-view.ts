@@ -6,7 +6,7 @@ import { deviceVerdict, packageResults, type PackageEvent, type Verdict, type Ve
 import { packageResultWords, verdictDetail, verdictWords, VERDICT_TITLES } from '../../../shared/model/verdict-words.js';
 import type { ClientStore } from '../../store/client-store.js';
 import type { CacheEntry } from '../../store/cache-store.js';
-import { readTargetFacts } from './facts.js';
+import { historyOf, readTargetFacts } from './facts.js';
 
 export const HISTORY_SHOWN = 50;
 
@@ -58,6 +58,6 @@ export function deviceView(store: ClientStore, o: DeviceViewOptions): Device {
     state: o.docked ? 'docked' : 'undocked', currentPackage: store.get('current_package') ?? '', lastResult,
     lastDockedAt: docked ? new Date(Number(docked)).toISOString() : null, undockReason: store.get('undock_reason') ?? '',
     verdict: verdictView(deviceVerdict(facts.input), o.now), packages,
-    history: facts.input.history.slice(-Math.min(o.historyLimit ?? HISTORY_SHOWN, facts.input.history.length)).map(eventView),
+    history: historyOf(store, o.historyLimit === Infinity ? undefined : (o.historyLimit ?? HISTORY_SHOWN)).map(eventView),
   };
 }

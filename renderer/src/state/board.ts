@@ -37,29 +37,11 @@ export function cardName(d: Device): string {
   return `${placeOf(d)}, ${d.name}: ${d.verdict.words}`;
 }
 
-// ---- ADAPTER (until TaskSchema.wait, engine-session's, is on main) ------------------------------------
-// A task's wait arrives as words today; engine-session adds `wait` (data) to the contract's task. Until
-// then the kind is read from the words here, in this one place; afterwards `t.wait.kind` is used instead.
-type WaitKind = 'none' | 'dock' | 'connection' | 'schedule' | 'acceptance' | 'server' | 'technician' | 'retry';
-
-export function taskWaitKind(t: Task & { wait?: { kind: WaitKind } }): WaitKind {
-  if (t.wait) return t.wait.kind;
-  if (t.state !== 'queued' || !t.waitingFor) return 'none';
-  const w = t.waitingFor;
-  if (w.startsWith('waiting for dock')) return 'dock';
-  if (w.startsWith('waiting for acceptance')) return 'acceptance';
-  if (w.startsWith('waiting for a')) return 'connection';
-  if (w.startsWith('offline') || w.startsWith('poll failed')) return 'server';
-  if (w.startsWith('paused') || w.startsWith('stopped')) return 'technician';
-  if (w.startsWith('failed, retrying')) return 'retry';
-  return 'schedule';
-}
-// ---- end of ADAPTER ---------------------------------------------------------------------------------
 
 /**
  * The Queue's badge: work in progress or held back by something a technician can act on (a dock, an
  * acceptance, the server, a pause, a retry). A poll or report waiting for its next interval is routine.
  */
 export function queueAttention(tasks: Task[]): number {
-  return tasks.filter((t) => t.state === 'running' ? t.kind !== 'poll' : !['none', 'schedule'].includes(taskWaitKind(t))).length;
+  return tasks.filter((t) => t.state === 'running' ? t.kind !== 'poll' : t.state === 'queued' && !['none', 'schedule'].includes(t.wait.kind)).length;
 }

@@ -5,7 +5,6 @@ import { useState } from 'react';
 import type { Snapshot, Task } from '../../../shared/contract/station-api.js';
 import { taskOutcome } from '../../../shared/model/verdict.js';
 import { formatWhen } from '../format.js';
-import { taskWaitKind } from '../state/board.js';
 import { CommandButton } from '../ui/actions.js';
 
 const KIND_WORDS: Record<Task['kind'], string> = {
@@ -20,7 +19,7 @@ const KIND_WORDS: Record<Task['kind'], string> = {
 const STATE_ORDER: Record<Task['state'], number> = { running: 0, failed: 1, queued: 2, done: 3 };
 
 /** An optional package whose download waits for a technician's yes. */
-export const awaitsAcceptance = (t: Task) => t.optional && t.state === 'queued' && taskWaitKind(t) === 'acceptance';
+export const awaitsAcceptance = (t: Task) => t.optional && t.state === 'queued' && t.wait.kind === 'acceptance';
 
 function sortTasks(tasks: Task[]): Task[] {
   return [...tasks].sort((a, b) => STATE_ORDER[taskOutcome(a)] - STATE_ORDER[taskOutcome(b)] || a.nextRun.localeCompare(b.nextRun));

@@ -8,6 +8,8 @@
 //                             malformed answer), SIZE_MISMATCH, HASH_MISMATCH, anything else
 //                             → `fail`: spends one of FailureRetryCount retries, then gives up (a download
 //                             event ends with 11032 naming the cause)
+//   no room on the disk       STORAGE marked transient (ENOSPC, a quota, the download's own free-space check)
+//                             → `no-room`: waits for room without spending a retry
 //   retrying cannot help      PATH_REFUSED → `give-up` at once
 //   the task was stopped      CANCELLED: a technician's pause, or the station stopping → `pause` / `stop`
 //   the device left           LINK while the device is no longer docked → `undock`: waits for the next dock
@@ -27,6 +29,8 @@ function eventFor(session: ClientSession, task: TaskRecord, err: unknown): TaskE
       return 'unreachable';
     case 'PATH_REFUSED':
       return 'give-up';
+    case 'STORAGE':
+      return (err as DockhandError).transient ? 'no-room' : 'fail';
     default:
       return 'fail';
   }
@@ -65,6 +69,9 @@ export function handleFailure(session: ClientSession, task: TaskRecord, err: unk
       return;
     case 'unreachable':
       session.problems.push({ at: now, message });
+      return;
+    case 'no-room':
+      session.log('warn', `${label(task)} waits for disk space: ${message}`, task.packageId);
       return;
     case 'fail':
       session.log('error', `${label(task)}: ${message}`, task.packageId);

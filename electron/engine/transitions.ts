@@ -29,6 +29,7 @@ export type TaskEvent =
   | 'unreachable' //  it ran and the server could not be reached (refused, reset, DNS, unreachable, connect timeout)
   | 'fail' //         it ran and failed for a reason a retry may cure: an untrusted certificate, an HTTP error
   //                  status, a malformed answer, a size or SHA-256 mismatch (spends one of FailureRetryCount)
+  | 'no-room' //      it ran and the disk had no room for the download: waits for room, spends nothing
   | 'give-up' //      the retries are spent, or retrying cannot help (a refused path)
   | 'succeed' //      it ran to its end
   | 'pause' //        a technician paused it while it ran (the checkpoint is kept)
@@ -44,7 +45,7 @@ type TableKind = TaskKind | 'report' | 'recurring download' | 'one-shot report' 
  * What the task waits for afterwards. `condition`: the one the scheduler found; `server or schedule`: the
  * server when the last attempt could not reach it, else just the schedule.
  */
-type WaitAfter = 'none' | 'condition' | 'server' | 'retry' | 'schedule' | 'dock' | 'paused' | 'stopped' | 'server or schedule';
+type WaitAfter = 'none' | 'condition' | 'server' | 'retry' | 'storage' | 'schedule' | 'dock' | 'paused' | 'stopped' | 'server or schedule';
 /** When it runs next. */
 type RunAt = 'unchanged' | 'now' | 'offline end' | 'retry interval' | 'poll interval' | 'report interval' | 'next occurrence';
 /** `spend`: one retry is used; when more than FailureRetryCount are used, the row for `give-up` applies. */
@@ -91,6 +92,9 @@ export const TASK_TRANSITIONS: readonly TaskRow[] = [
   // retries on connection failures too (spec §4.1). A failure a retry may cure spends one.
   row('*',                   'running',  'unreachable',  'queued',   'server',              'retry interval',   'keep', { run: 'interrupted' }),
   row('*',                   'running',  'fail',         'queued',   'retry',               'retry interval',   'spend', { run: 'interrupted' }),
+  // A full disk is not the package's fault either: the download waits for room (the station releases it
+  // as soon as it sees room, electron/station/storage-guard.ts), keeping its bytes and its retries.
+  row('*',                   'running',  'no-room',      'queued',   'storage',             'retry interval',   'keep', { run: 'interrupted' }),
 
   // The poll never expires (spec §4.1): after its retries it waits for its regular interval, forever.
   row('poll',                'running',  'succeed',      'queued',   'schedule',            'poll interval',    'reset'),
@@ -246,6 +250,7 @@ function waitAfter(w: WaitAfter, on: TaskEvent, until: number, attempt: number, 
     case 'condition': return ctx.condition ?? NO_WAIT;
     case 'server': return server;
     case 'retry': return { kind: 'retry', until, attempt, of, reason: ctx.reason ?? '' };
+    case 'storage': return { kind: 'storage', until, detail: ctx.reason ?? '' };
     case 'schedule': return { kind: 'schedule', until };
     case 'dock': return { kind: 'dock' };
     case 'paused': return { kind: 'technician', reason: 'paused' };

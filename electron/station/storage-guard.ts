@@ -125,24 +125,20 @@ export class StorageGuard {
 export function downloadNeed(sessions: Iterable<ClientSession>, cache: CacheStore): number {
   const need = new Map<string, number>();
   for (const s of sessions) {
-    for (const t of s.store.tasks()) {
-      if (t.kind !== 'download' || (t.state !== 'running' && t.state !== 'queued')) continue;
-      if (t.state === 'queued' && !['none', 'retry', 'server'].includes(t.wait.kind)) continue;
-      const pkg = s.store.package(t.packageId);
+    for (const packageId of s.store.downloadsNeedingRoom()) {
+      const pkg = s.store.package(packageId);
       if (!pkg || !pkg.sourceFiles || (pkg.downloaded && pkg.behavior === 'Execute Only')) continue;
-      const entry = cache.entry(packageKey(t.packageId));
+      const entry = cache.entry(packageKey(packageId));
       if (entry?.complete) continue;
-      need.set(packageKey(t.packageId), Math.max(0, (pkg.packageSize ?? 0) - (entry?.bytesDone ?? 0)));
+      need.set(packageKey(packageId), Math.max(0, (pkg.packageSize ?? 0) - (entry?.bytesDone ?? 0)));
     }
   }
   return [...need.values()].reduce((a, b) => a + b, 0);
 }
 
-/** Room came back on the disk: downloads that failed for want of it go now, not at their next retry. */
+/** Room came back on the disk: downloads that waited for it go now, not at the end of their wait. */
 export function retryDownloadsWaitingForRoom(sessions: Iterable<ClientSession>): void {
-  for (const s of sessions) {
-    for (const t of s.store.tasks()) if (t.kind === 'download' && t.state === 'queued' && t.lastError) s.retryNow(t);
-  }
+  for (const s of sessions) if (s.store.wakeStorageWaits(s.now()) > 0) s.changed();
 }
 
 /** The log event a guard's words travel as (the terminal and the UI show it; no database is written). */

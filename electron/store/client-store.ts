@@ -328,6 +328,23 @@ export class ClientStore {
       updated_at = ? WHERE state = 'queued' AND wait_kind = 'server'`).run(now, now).changes;
   }
 
+  /** Room came back on the disk: downloads that waited only for it are due now. */
+  wakeStorageWaits(now: number): number {
+    return this.stmt(`UPDATE tasks INDEXED BY tasks_waiting SET next_run = MIN(next_run, ?), wait = '{"kind":"none"}',
+      updated_at = ? WHERE state = 'queued' AND wait_kind = 'storage'`).run(now, now).changes;
+  }
+
+  /**
+   * The packages of download events that need room on the disk: running, or held back by nothing but the
+   * server, a retry or the disk itself (through the wait index, not a scan of every task).
+   */
+  downloadsNeedingRoom(): string[] {
+    const rows = this.stmt(`SELECT package_id FROM tasks INDEXED BY tasks_waiting
+      WHERE kind = 'download' AND (state = 'running' OR (state = 'queued' AND wait_kind IN ('none', 'retry', 'server', 'storage')))`)
+      .all() as Row[];
+    return rows.map((r) => String(r.package_id));
+  }
+
   /** How many queued tasks wait, per kind of wait (a status count; one index scan). */
   waitCounts(): Partial<Record<TaskWaitKind, number>> {
     const rows = this.stmt(`SELECT wait_kind AS k, COUNT(*) AS n FROM tasks INDEXED BY tasks_waiting

@@ -83,6 +83,7 @@ export const TaskWaitSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('server'), until: z.number(), detail: z.string().optional() }),
   z.object({ kind: z.literal('technician'), reason: z.enum(['paused', 'stopped']) }),
   z.object({ kind: z.literal('retry'), until: z.number(), attempt: z.number(), of: z.number(), reason: z.string() }),
+  z.object({ kind: z.literal('storage'), until: z.number(), detail: z.string() }),
 ]);
 
 export const TaskSchema = z.object({

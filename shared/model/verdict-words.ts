@@ -37,6 +37,7 @@ function waitWords(v: Extract<Verdict, { kind: 'waiting' }>, now: number): strin
     case 'server': return `Waiting for the server${later ? `, retrying${later}` : ''}${what}`;
     case 'technician': return `Paused by a technician${what}`;
     case 'retry': return `Retrying${later}${what}`;
+    case 'storage': return `Waiting for disk space${what}${later ? `, retrying${later}` : ''}`;
   }
 }
 

@@ -13,6 +13,9 @@
 //                 (`detail` may say more, e.g. what is missing from the field kit)
 //   technician  — paused by a technician, or stopped with the station; resumes on request or at start
 //   retry       — an attempt failed for a reason that spends a retry; the next attempt is at `until`
+//   storage     — the disk that holds the package cache has no room for the download (`detail`: the
+//                 words that say how much is needed and free); it spends no retry and tries again at
+//                 `until`, or at once when the station sees room come back
 export type TaskWait =
   | { kind: 'none' }
   | { kind: 'dock'; cradledOnly?: boolean }
@@ -21,7 +24,8 @@ export type TaskWait =
   | { kind: 'acceptance' }
   | { kind: 'server'; until: number; detail?: string }
   | { kind: 'technician'; reason: 'paused' | 'stopped' }
-  | { kind: 'retry'; until: number; attempt: number; of: number; reason: string };
+  | { kind: 'retry'; until: number; attempt: number; of: number; reason: string }
+  | { kind: 'storage'; until: number; detail: string };
 
 export type TaskWaitKind = TaskWait['kind'];
 
@@ -75,5 +79,7 @@ export function describeWait(wait: TaskWait, now: number): string {
       return wait.reason === 'paused' ? 'paused by a technician' : 'stopped; resumes at next start';
     case 'retry':
       return `failed, retrying in ${describeDelay(wait.until - now)} (retry ${wait.attempt} of ${wait.of}): ${wait.reason}`;
+    case 'storage':
+      return `waiting for disk space: ${wait.detail}; retrying in ${describeDelay(wait.until - now)}`;
   }
 }

@@ -15,6 +15,8 @@ import { RateLimiter } from '../../electron/engine/transfer/rate-limiter.js';
 import { ManualClock } from '../../electron/engine/clock.js';
 import { EVENT_PHASES, PACKAGE_TRANSITIONS, TASK_TRANSITIONS, taskTransition } from '../../electron/engine/transitions.js';
 import { HELD_WAIT_KINDS, describeWait, type TaskWait } from '../../shared/model/wait.js';
+import { handleFailure } from '../../electron/engine/failures.js';
+import { diskFullError } from '../../electron/engine/transfer/transfer-errors.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -87,6 +89,31 @@ test('a download that fails spends a retry; the last one closes the event with 1
   assert.match(Buffer.from(queued[0]!.body).toString(), /<Parameter name="Reason">the SHA-256 differs<\/Parameter>/);
   const history = s.store.downloadHistory({ packageId: 'PKG' });
   assert.deepEqual(history.map((r) => [r.outcome, r.failedPhase]), [['interrupted', 'verify'], ['interrupted', 'verify'], ['failed', 'verify']]);
+});
+
+test('a full disk spends no retry: the download waits for room, however often it finds none, and the station can wake it', (t) => {
+  const s = session(t);
+  const now = s.now();
+  s.store.insertPackage('PKG', now);
+  s.store.updatePackage('PKG', { state: 'scheduled' }, now);
+  let task = s.store.scheduleTask('download', 'PKG', now, now);
+  s.store.updateTask(task.id, { phase: 'started' }, now);
+  task = s.store.task('download', 'PKG')!;
+  // The download's own free-space check, as the transfer module throws it (retry_count is 2 here).
+  const full = diskFullError('/data/cache', 5 * 1024 * 1024, 1024, { where: '127.0.0.1:8080', label: "the package 'Maps'", bytesDone: 0, total: 5 * 1024 * 1024 });
+  for (let attempt = 1; attempt <= 5; attempt += 1) {
+    handleFailure(s, taskTransition(s, task, 'start').task!, full);
+    task = s.store.task('download', 'PKG')!;
+    assert.equal(task.state, 'queued', `still queued after ${attempt} full-disk failures`);
+  }
+  assert.equal(task.attempts, 0, 'no retry was spent');
+  assert.equal(task.wait.kind, 'storage');
+  assert.match(describeWait(task.wait, s.now()), /^waiting for disk space: disk full in \/data\/cache: .*; retrying in 1 min$/);
+  assert.deepEqual(s.store.outbox(['queued']), [], 'no 11032: the event is not over');
+  assert.deepEqual(s.store.downloadsNeedingRoom(), ['PKG'], 'the station counts it as needing room');
+  assert.equal(s.store.wakeStorageWaits(s.now()), 1);
+  assert.equal(s.store.task('download', 'PKG')!.wait.kind, 'none');
+  assert.equal(s.store.task('download', 'PKG')!.nextRun, s.now(), 'room came back: due at once');
 });
 
 test('a recurring download that gives up waits for its next occurrence as a new event', (t) => {

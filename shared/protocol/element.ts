@@ -3,23 +3,68 @@
 // "Instructions: /Instructions/Package[1]/Recurrence/Interval: '0000-00-00 00:00:00' is not a positive duration".
 // Lookups match DM-namespace (or unqualified) elements by local name, in any order, and skip elements of
 // other namespaces, which is how a receiver ignores extensions it does not know.
+//
+// Paths are built only when asked for (a problem to report), so reading a 100,000-item report costs no string
+// work per element. The reception rule (docs/protocol-decisions.md) lives here too: `lenient` reads a part
+// the client can do without, and turns its problem into an Ignored note instead of refusing the document.
 import { ProtocolError, inContext, quote } from './errors.js';
-import { parseXml, DEFAULT_MAX_DOCUMENT_BYTES, type ParseOptions, type XmlNode } from './xml.js';
+import { parseXml, parseXmlAsync, DEFAULT_MAX_DOCUMENT_BYTES, type ParseOptions, type XmlNode } from './xml.js';
+import type { Ignored } from './types.js';
 
 /** XML whitespace only: a no-break space inside a value is data, not layout. */
 export function trimXml(text: string): string {
-  return text.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+  // Index scans, not a /\s+$/ regular expression: that one backtracks quadratically over a long inner run.
+  let start = 0;
+  let end = text.length;
+  while (start < end && isXmlSpace(text.charCodeAt(start))) start += 1;
+  while (end > start && isXmlSpace(text.charCodeAt(end - 1))) end -= 1;
+  return start === 0 && end === text.length ? text : text.slice(start, end);
 }
 
+const isXmlSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+
 export class El {
-  constructor(readonly node: XmlNode, readonly document: string, readonly path: string) {}
+  private pathText: string | undefined;
+
+  constructor(
+    readonly node: XmlNode,
+    readonly document: string,
+    private readonly parent: El | undefined,
+    private readonly step: string,
+    /** Where the reader notes what it left out; shared by every El of one document. */
+    readonly ignored: Ignored[],
+  ) {}
 
   get name(): string {
     return this.node.name;
   }
 
+  get path(): string {
+    this.pathText ??= `${this.parent === undefined ? '' : this.parent.path}/${this.step}`;
+    return this.pathText;
+  }
+
   fail(problem: string, at: string = this.path): never {
     throw new ProtocolError(this.document, at, problem);
+  }
+
+  /** Notes a part left out of the result, with its path, for the caller to log once. */
+  ignore(problem: string, at: string = this.path): void {
+    this.ignored.push({ path: at, problem });
+  }
+
+  /**
+   * Reads a part the client can do without: its ProtocolError becomes an Ignored note and the result is
+   * undefined, so the rest of the document still applies.
+   */
+  lenient<T>(read: () => T): T | undefined {
+    try {
+      return read();
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.ignored.push({ path: err.path, problem: err.problem });
+      return undefined;
+    }
   }
 
   /** Runs a value parser on this element's text, reporting its failure at this element. */
@@ -34,27 +79,47 @@ export class El {
 
   /** All DM children with one of `names`, each path indexed `[n]` (1-based) as in a repeated element. */
   all(...names: string[]): El[] {
-    const found = this.node.children.filter((c) => c.ns === '' && names.includes(c.name));
-    return found.map((c, i) => new El(c, this.document, `${this.path}/${c.name}[${i + 1}]`));
+    const found: El[] = [];
+    for (const c of this.node.children) {
+      if (c.ns === '' && names.includes(c.name)) found.push(new El(c, this.document, this, `${c.name}[${found.length + 1}]`, this.ignored));
+    }
+    return found;
   }
 
   /** The DM child with one of `names` (alternative spellings), or undefined. Two of them is an error. */
   child(...names: string[]): El | undefined {
-    const found = this.node.children.filter((c) => c.ns === '' && names.includes(c.name));
-    if (found.length > 1) this.fail(`<${found[0]?.name}> appears ${found.length} times; expected at most once`);
-    const only = found[0];
-    return only === undefined ? undefined : new El(only, this.document, `${this.path}/${only.name}`);
+    let only: XmlNode | undefined;
+    let count = 0;
+    for (const c of this.node.children) {
+      if (c.ns !== '' || !names.includes(c.name)) continue;
+      count += 1;
+      only ??= c;
+    }
+    if (count > 1) this.fail(`<${only?.name}> appears ${count} times; expected at most once`);
+    return only === undefined ? undefined : new El(only, this.document, this, only.name, this.ignored);
   }
 
   require(...names: string[]): El {
     return this.child(...names) ?? this.fail(`missing required element <${names[0]}>`);
   }
 
+  /** DM children whose names are not in `known`: elements this reader does not know, for an Ignored note. */
+  unknownChildren(known: ReadonlySet<string>): string[] {
+    const names = new Set<string>();
+    for (const c of this.node.children) if (c.ns === '' && !known.has(c.name)) names.add(c.name);
+    return [...names];
+  }
+
+  /** Notes every DM child this reader does not know as ignored (an older or newer peer's addition). */
+  ignoreUnknown(known: ReadonlySet<string>): void {
+    for (const name of this.unknownChildren(known)) this.ignore(`<${name}> is not an element Dockhand reads here; skipped`, `${this.path}/${name}`);
+  }
+
   /** Children in a namespace other than DM (extensions), by namespace URI and local name. */
   foreign(ns: string, name: string): El[] {
     return this.node.children
       .filter((c) => c.ns === ns && c.name === name)
-      .map((c) => new El(c, this.document, `${this.path}/${c.name}`));
+      .map((c) => new El(c, this.document, this, c.name, this.ignored));
   }
 
   /** Text of an optional child; an element that is present but empty counts as absent. */
@@ -119,12 +184,19 @@ export function openDocument(xml: string, document: string, options: ParseOption
   return rootElement(root, document);
 }
 
+/** openDocument, giving the event loop back while it reads a large document. */
+export async function openDocumentAsync(xml: string, document: string, options: ParseOptions | undefined,
+  defaultMax = DEFAULT_MAX_DOCUMENT_BYTES): Promise<El> {
+  const root = await parseXmlAsync(xml, document, options?.maxBytes ?? defaultMax);
+  return rootElement(root, document);
+}
+
 export function rootElement(root: XmlNode, document: string): El {
   if (root.name !== document) {
     throw new ProtocolError(document, `/${root.name}`,
       `the root element is <${root.name}>; expected <${document}>`);
   }
-  return new El(root, document, `/${root.name}`);
+  return new El(root, document, undefined, root.name, []);
 }
 
 export { quote };

@@ -4,7 +4,7 @@
 import type { FileReport, InventoryDirectory, InventoryFile } from './types.js';
 import { El, openDocument } from './element.js';
 import { formatDecimal, parseDecimal } from './numbers.js';
-import { el, need, serialize, type XNode } from './writer.js';
+import { need, serialize, serializeAsync, type XNode } from './writer.js';
 import { MAX_REPORT_BYTES, type ParseOptions } from './xml.js';
 
 const DOC = 'FileReport';
@@ -41,16 +41,42 @@ function readFile(f: El): InventoryFile {
 }
 
 export function buildFileReport(v: FileReport): string {
-  return serialize(el(DOC, [], ...v.Directories.map((d, i) => directoryNode(d, `/${DOC}/Directory[${i + 1}]`))),
-    { declaration: false, namespace: false });
+  return serialize(fileReportNode(v), OPTIONS);
 }
 
+/** buildFileReport, giving the event loop back between slices (a report may list 100,000 files). */
+export function buildFileReportAsync(v: FileReport): Promise<string> {
+  return serializeAsync(fileReportNode(v), OPTIONS);
+}
+
+const OPTIONS = { declaration: false, namespace: false };
+
+function fileReportNode(v: FileReport): XNode {
+  return { name: DOC, more: { count: v.Directories.length, make: (i) => directoryNode(v.Directories[i] as InventoryDirectory, `/${DOC}/Directory[${i + 1}]`) } };
+}
+
+/** A Directory whose sub-directories and files are made only when the writer reaches them. */
 function directoryNode(d: InventoryDirectory, at: string): XNode {
-  return el('Directory', [['Name', need(d.Name, DOC, `${at}/@Name`)], ['Created', d.Created], ['LastAccessed', d.LastAccessed], ['Attributes', d.Attributes]],
-    ...d.Directories.map((sub, i) => directoryNode(sub, `${at}/Directory[${i + 1}]`)),
-    ...d.Files.map((f, i) => el('File', [
-      ['Name', need(f.Name, DOC, `${at}/File[${i + 1}]/@Name`)], ['Version', f.Version], ['Company', f.Company], ['Description', f.Description],
-      ['Size', formatDecimal(f.Size, DOC, `${at}/File[${i + 1}]/@Size`)],
+  const dirs = d.Directories.length;
+  return {
+    name: 'Directory',
+    attrs: [['Name', need(d.Name, DOC, `${at}/@Name`)], ['Created', d.Created], ['LastAccessed', d.LastAccessed], ['Attributes', d.Attributes]],
+    more: {
+      count: dirs + d.Files.length,
+      make: (i) => (i < dirs
+        ? directoryNode(d.Directories[i] as InventoryDirectory, `${at}/Directory[${i + 1}]`)
+        : fileNode(d.Files[i - dirs] as InventoryFile, `${at}/File[${i - dirs + 1}]`)),
+    },
+  };
+}
+
+function fileNode(f: InventoryFile, at: string): XNode {
+  return {
+    name: 'File',
+    attrs: [
+      ['Name', need(f.Name, DOC, `${at}/@Name`)], ['Version', f.Version], ['Company', f.Company], ['Description', f.Description],
+      ['Size', formatDecimal(f.Size, DOC, `${at}/@Size`)],
       ['Created', f.Created], ['LastModified', f.LastModified], ['LastAccessed', f.LastAccessed], ['Attributes', f.Attributes],
-    ])));
+    ],
+  };
 }

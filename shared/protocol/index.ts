@@ -3,6 +3,8 @@
 export * from './types.js';
 export { ProtocolError } from './errors.js';
 export { DEFAULT_MAX_DOCUMENT_BYTES, MAX_REPORT_BYTES, DM_NAMESPACES, type ParseOptions } from './xml.js';
+export { parsePollServer, pollServerUrl, DM_SERVER_PATH, type PollServerAddress } from './poll-server.js';
+export { describeAnswer, htmlPageProblem, looksLikeHtml, oneLine } from './answer-text.js';
 export {
   parseDmTime, formatDmTime, dmTimeToDate, dateToDmTime, formatDmTimestamp, parseDmDuration, formatDmDuration,
 } from './dmtime.js';
@@ -16,12 +18,12 @@ export {
 } from './headers.js';
 export { parseBooleanText } from './booleans.js';
 export { parsePollRequest, buildPollRequest } from './poll-request.js';
-export { parsePollResponse, buildPollResponse } from './poll-response.js';
+export { parsePollResponse, parsePollResponseAsync, buildPollResponse } from './poll-response.js';
 export { parseInstructionsRequest, buildInstructionsRequest } from './instructions-request.js';
 export { parseInstructions, buildInstructions, DOCKHAND_NAMESPACE } from './instructions.js';
 export { parsePackageLocationRequest, buildPackageLocationRequest } from './package-location-request.js';
 export { parsePackageLocation, buildPackageLocation } from './package-location.js';
 export { parseStatus, buildStatus } from './status.js';
-export { parseFileReport, buildFileReport } from './file-report.js';
-export { parseInventory, buildInventory } from './inventory.js';
+export { parseFileReport, buildFileReport, buildFileReportAsync } from './file-report.js';
+export { parseInventory, buildInventory, buildInventoryAsync } from './inventory.js';
 export { parseDocument, DOCUMENT_KINDS } from './document.js';

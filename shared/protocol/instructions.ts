@@ -15,6 +15,9 @@ const DOC = 'Instructions';
 /** Dockhand's extension namespace: a stock client skips elements of a namespace it does not know. */
 export const DOCKHAND_NAMESPACE = 'urn:dockhand:dm-extensions';
 const BEHAVIORS: readonly RecurrenceBehavior[] = ['Download and Execute', 'Execute Only'];
+const ROOT_CHILDREN = new Set(['Package']);
+const PACKAGE_CHILDREN = new Set(['ID', 'Required', 'Name', 'ShortDescription', 'LongDescription', 'PackageSize', 'Flags',
+  'StartTime', 'Recurrence', 'LocalDestination', 'CommandLine', 'SourceFiles']);
 
 /**
  * `requestedId` is the package ID the instruction request asked about. It fills in a missing `Package/ID`
@@ -27,8 +30,26 @@ export function parseInstructions(xml: string, requestedId?: string, options?: P
 export function readInstructions(root: El, requestedId?: string): Instructions {
   const packages = root.all('Package');
   if (packages.length === 0) root.fail('no <Package> element: the response carries no instructions');
+  root.ignoreUnknown(ROOT_CHILDREN);
   const warnings: string[] = [];
-  const result: Instructions = { Packages: packages.map((p) => readPackage(p, requestedId, warnings)) };
+  // Everything that decides where, when, over which connection and what to run is needed: a Package with one
+  // of those unreadable is refused (a guessed Flags could run a cradled-only package over any network). When
+  // the answer holds several, the readable ones are kept and the others noted; with none, the first problem.
+  const read: PackageInstructions[] = [];
+  let refused: unknown;
+  for (const p of packages) {
+    try {
+      read.push(readPackage(p, requestedId, warnings));
+    } catch (err) {
+      if (!(err instanceof ProtocolError) || packages.length === 1) throw err;
+      refused ??= err;
+      p.ignore(`this Package is refused: ${err.path}: ${err.problem}`);
+    }
+  }
+  if (read.length === 0) throw refused;
+  const result: Instructions = { Packages: read };
+  // What was left out reaches the technician through the warnings the engine already logs.
+  for (const note of root.ignored) warnings.push(`${note.path}: ${note.problem}`);
   if (warnings.length > 0) result.warnings = warnings;
   return result;
 }
@@ -38,7 +59,9 @@ function readPackage(p: El, requestedId: string | undefined, warnings: string[])
   // LocalDestination and CommandLine belong to Package; two documentation pages put them under Recurrence
   // (errata 7), so a reader looks there as well. Package wins when both have one.
   const inEither = (name: string): string | undefined => p.optionalText(name) ?? recurrence?.optionalText(name);
-  const id = p.optionalText('ID');
+  p.ignoreUnknown(PACKAGE_CHILDREN);
+  // The requested ID wins anyway (A4), so an unreadable ID (repeated, say) only costs the cross-check.
+  const id = requestedId === undefined ? p.optionalText('ID') : p.lenient(() => p.optionalText('ID'));
   if (requestedId !== undefined && id !== undefined && id.toLowerCase() !== requestedId.toLowerCase()) {
     warnings.push(`${p.path}/ID: the server answered with package ${quote(id)} to a request for ${quote(requestedId)}; ` +
       'the requested ID is kept');
@@ -48,9 +71,10 @@ function readPackage(p: El, requestedId: string | undefined, warnings: string[])
   const pkg = (finalId === undefined ? {} : { ID: finalId }) as PackageInstructions;
   pkg.Required = p.required('Required', parseBoolean);
   pkg.Name = p.requireText('Name');
-  const short = p.optionalText('ShortDescription');
+  // Descriptions are shown, never acted on: a repeated one is noted and left out.
+  const short = p.lenient(() => p.optionalText('ShortDescription'));
   if (short !== undefined) pkg.ShortDescription = short;
-  const long = p.optionalText('LongDescription');
+  const long = p.lenient(() => p.optionalText('LongDescription'));
   if (long !== undefined) pkg.LongDescription = long;
   const flags = p.optional('Flags', parseFlags);
   if (flags !== undefined) pkg.Flags = flags;

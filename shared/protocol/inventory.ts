@@ -2,7 +2,7 @@
 // inventory provider (dminfos.dll) writes them. No declaration and no namespace, like real clients.
 import type { Inventory, InventoryItem } from './types.js';
 import { El, openDocument } from './element.js';
-import { el, need, serialize, textEl } from './writer.js';
+import { el, need, serialize, serializeAsync, textEl, type XNode } from './writer.js';
 import { MAX_REPORT_BYTES, type ParseOptions } from './xml.js';
 
 const DOC = 'Inventory';
@@ -25,9 +25,28 @@ export function readInventory(root: El): Inventory {
 }
 
 export function buildInventory(v: Inventory): string {
-  return serialize(el(DOC, [['type', v.type]], ...v.Items.map((item, i) => el('InventoryItem',
-    [['name', need(item.name, DOC, `/${DOC}/InventoryItem[${i + 1}]/@name`)]],
-    ...item.Properties.map((p, j) => textEl('Property', p.value,
-      [['name', need(p.name, DOC, `/${DOC}/InventoryItem[${i + 1}]/Property[${j + 1}]/@name`)]]))))),
-  { declaration: false, namespace: false });
+  return serialize(inventoryNode(v), OPTIONS);
+}
+
+/** buildInventory, giving the event loop back between slices (a device may report thousands of items). */
+export function buildInventoryAsync(v: Inventory): Promise<string> {
+  return serializeAsync(inventoryNode(v), OPTIONS);
+}
+
+const OPTIONS = { declaration: false, namespace: false };
+
+function inventoryNode(v: Inventory): XNode {
+  return {
+    name: DOC,
+    attrs: [['type', v.type]],
+    more: {
+      count: v.Items.length,
+      make: (i) => {
+        const item = v.Items[i] as InventoryItem;
+        return el('InventoryItem', [['name', need(item.name, DOC, `/${DOC}/InventoryItem[${i + 1}]/@name`)]],
+          ...item.Properties.map((p, j) => textEl('Property', p.value,
+            [['name', need(p.name, DOC, `/${DOC}/InventoryItem[${i + 1}]/Property[${j + 1}]/@name`)]])));
+      },
+    },
+  };
 }

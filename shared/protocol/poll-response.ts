@@ -1,7 +1,8 @@
 // §5 Poll Response (`PollResponse`, server → device): the full list of packages the device should have,
 // plus optional client and report settings.
 import type { ClientSettings, FileFilterItem, PollResponse, PollResponseSettings, ReportSettings } from './types.js';
-import { El, openDocument } from './element.js';
+import { El, openDocument, openDocumentAsync, trimXml } from './element.js';
+import { parsePollServer } from './poll-server.js';
 import { parseBoolean, formatBoolean } from './booleans.js';
 import { formatDmDuration, parsePositiveDmDuration } from './dmtime.js';
 import { formatDecimal, parseUint32 } from './numbers.js';
@@ -11,56 +12,129 @@ import type { ParseOptions } from './xml.js';
 
 const DOC = 'PollResponse';
 const REPORT_BLOCKS = ['SoftwareInventorySettings', 'FileCollectionSettings', 'MachineInventorySettings'] as const;
+const ROOT_CHILDREN = new Set(['Settings', 'ApplicablePackages']);
+const SETTINGS_CHILDREN = new Set<string>(['ClientSettings', ...REPORT_BLOCKS]);
+const CLIENT_SETTINGS_CHILDREN = new Set(['PollServer', 'PollInterval', 'FailureRetryCount', 'FailureRetryInterval']);
+const REPORT_BLOCK_CHILDREN = new Set(['Enabled', 'Interval', 'FileFilterItem']);
+const FILTER_ITEM_CHILDREN = new Set(['Filter', 'Path', 'Recursive', 'ExcludeCompressed', 'ExcludeEncrypted']);
+const PACKAGE_LIST_CHILDREN = new Set(['Package']);
 
 export function parsePollResponse(xml: string, options?: ParseOptions): PollResponse {
   return readPollResponse(openDocument(xml, DOC, options));
 }
 
+/** parsePollResponse for answers that may be long (thousands of packages): yields while it reads the XML. */
+export async function parsePollResponseAsync(xml: string, options?: ParseOptions): Promise<PollResponse> {
+  return readPollResponse(await openDocumentAsync(xml, DOC, options));
+}
+
+/**
+ * Reads leniently (the reception rule, docs/protocol-decisions.md): a setting or filter item that cannot be
+ * read is left out and noted in `ignored`, and everything else applies. Only the package list is treated
+ * with care, since the client removes what is not listed: when it is missing or a Package cannot be read,
+ * `packageListIncomplete` says why, and the client must then remove nothing.
+ */
 export function readPollResponse(root: El): PollResponse {
+  root.ignoreUnknown(ROOT_CHILDREN);
   const settings: PollResponseSettings = {};
-  const s = root.child('Settings');
-  const cs = s?.child('ClientSettings');
-  if (cs !== undefined) settings.ClientSettings = readClientSettings(cs);
-  for (const block of REPORT_BLOCKS) {
-    const r = s?.child(block);
-    if (r !== undefined) settings[block] = readReportSettings(r);
+  const s = root.lenient(() => root.child('Settings'));
+  if (s !== undefined) {
+    s.ignoreUnknown(SETTINGS_CHILDREN);
+    const cs = s.lenient(() => s.child('ClientSettings'));
+    if (cs !== undefined) settings.ClientSettings = readClientSettings(cs);
+    for (const block of REPORT_BLOCKS) {
+      const r = s.lenient(() => s.child(block));
+      const read = r === undefined ? undefined : readReportSettings(r);
+      if (read !== undefined) settings[block] = read;
+    }
   }
-  // No ApplicablePackages is not the same as an empty one: the device removes every package that is not
-  // listed, so a response that forgot the list must not be read as "remove everything".
-  const list = root.require('ApplicablePackages');
-  const ids: string[] = [];
-  for (const pkg of list.all('Package')) {
-    const id = pkg.requireAttr('ID');
-    if (!ids.includes(id)) ids.push(id);
+  const result: PollResponse = { Settings: settings, ApplicablePackages: [] };
+  const repeated = root.all('ApplicablePackages');
+  const lists = repeated.length === 1 ? [root.require('ApplicablePackages')] : repeated;
+  const unreadable: string[] = [];
+  if (lists.length === 0) {
+    root.ignore('missing <ApplicablePackages>: no package is acquired or removed until a poll lists them', `${root.path}/ApplicablePackages`);
+    unreadable.push('the answer has no <ApplicablePackages>');
+  } else if (lists.length > 1) {
+    unreadable.push(`the answer has ${lists.length} <ApplicablePackages> lists`);
   }
-  return { Settings: settings, ApplicablePackages: ids };
+  // No ApplicablePackages is not the same as an empty one, and a Package without an ID could be any package:
+  // the device removes every package that is not listed, so an unreadable list must never remove anything.
+  const seen = new Set<string>();
+  for (const list of lists) {
+    list.ignoreUnknown(PACKAGE_LIST_CHILDREN);
+    // The one list that may be long (every package of a fleet): read straight from the nodes, no El each.
+    let n = 0;
+    for (const node of list.node.children) {
+      if (node.ns !== '' || node.name !== 'Package') continue;
+      n += 1;
+      const id = trimXml(node.attrs.get('ID') ?? '');
+      if (id !== '') {
+        if (!seen.has(id)) result.ApplicablePackages.push(id);
+        seen.add(id);
+        continue;
+      }
+      const at = `${list.path}/Package[${n}]`;
+      list.ignore(node.attrs.has('ID') ? 'attribute ID is empty' : 'missing required attribute ID', at);
+      unreadable.push(`${at} has no ID`);
+    }
+  }
+  if (unreadable.length > 0) result.packageListIncomplete = `${unreadable.slice(0, 3).join('; ')}${unreadable.length > 3 ? `; and ${unreadable.length - 3} more` : ''}`;
+  if (root.ignored.length > 0) result.ignored = root.ignored;
+  return result;
 }
 
 function readClientSettings(cs: El): ClientSettings {
+  cs.ignoreUnknown(CLIENT_SETTINGS_CHILDREN);
   const out: ClientSettings = {};
   const version = cs.attr('version');
   if (version !== undefined && version !== '') out.version = version;
-  const server = cs.optionalText('PollServer');
+  // Each setting on its own: one the client cannot read keeps its current value (said in `ignored`).
+  const keep = (what: string) => `; the current ${what} is kept`;
+  const server = cs.lenient(() => keepCurrent(() => cs.optional('PollServer', (t) => { parsePollServer(t); return t.trim(); }), keep('poll server')));
   if (server !== undefined) out.PollServer = server;
-  const interval = cs.optional('PollInterval', parsePositiveDmDuration);
+  const interval = cs.lenient(() => keepCurrent(() => cs.optional('PollInterval', parsePositiveDmDuration), keep('poll interval')));
   if (interval !== undefined) out.PollInterval = interval;
-  const count = cs.optional('FailureRetryCount', parseUint32);
+  const count = cs.lenient(() => keepCurrent(() => cs.optional('FailureRetryCount', parseUint32), keep('retry count')));
   if (count !== undefined) out.FailureRetryCount = count;
-  const retry = cs.optional('FailureRetryInterval', parsePositiveDmDuration);
+  const retry = cs.lenient(() => keepCurrent(() => cs.optional('FailureRetryInterval', parsePositiveDmDuration), keep('retry interval')));
   if (retry !== undefined) out.FailureRetryInterval = retry;
   return out;
 }
 
-function readReportSettings(r: El): ReportSettings {
-  // A block without Enabled is enabled (spec A12); attributes such as version="1.0" are accepted and ignored.
-  const out: ReportSettings = { Enabled: r.optional('Enabled', parseBoolean) ?? true, FileFilterItems: [] };
-  const interval = r.optional('Interval', parsePositiveDmDuration);
-  if (interval !== undefined) out.Interval = interval;
-  out.FileFilterItems = r.all('FileFilterItem').map(readFileFilterItem);
+/** Adds what the client does instead to a reader's problem. */
+function keepCurrent<T>(read: () => T, instead: string): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof ProtocolError) throw new ProtocolError(err.document, err.path, `${err.problem}${instead}`, { cause: err });
+    throw err;
+  }
+}
+
+function readReportSettings(r: El): ReportSettings | undefined {
+  r.ignoreUnknown(REPORT_BLOCK_CHILDREN);
+  // Enabled and Interval decide whether and when a report goes out: a block where either cannot be read is
+  // left out whole, which keeps the previous setting (an absent block does, spec §5.2).
+  const head = r.lenient(() => keepCurrent(() => ({
+    // A block without Enabled is enabled (spec A12); attributes such as version="1.0" are accepted and ignored.
+    enabled: r.optional('Enabled', parseBoolean) ?? true,
+    interval: r.optional('Interval', parsePositiveDmDuration),
+  }), `; the whole <${r.name}> block is skipped and the previous ${r.name} are kept`));
+  if (head === undefined) return undefined;
+  const out: ReportSettings = { Enabled: head.enabled, FileFilterItems: [] };
+  if (head.interval !== undefined) out.Interval = head.interval;
+  for (const item of r.all('FileFilterItem')) {
+    const f = item.lenient(() => keepCurrent(() => readFileFilterItem(item), '; this filter item is skipped'));
+    if (f !== undefined) out.FileFilterItems.push(f);
+  }
   return out;
 }
 
 function readFileFilterItem(f: El): FileFilterItem {
+  f.ignoreUnknown(FILTER_ITEM_CHILDREN);
+  // An item without a Filter or a Path selects nothing a technician could name: it is skipped, never guessed
+  // (a guessed "every file under \" would upload a whole device in a file collection).
   return {
     Filter: f.requireText('Filter'),
     Path: f.requireText('Path'),
@@ -84,8 +158,8 @@ export function buildPollResponse(v: PollResponse): string {
           : formatDecimal(cs.FailureRetryCount, DOC, `/${DOC}/Settings/ClientSettings/FailureRetryCount`, 0xffffffff)),
         textEl('FailureRetryInterval', duration(cs.FailureRetryInterval, 'Settings/ClientSettings/FailureRetryInterval'))),
       ...blocks) : undefined,
-    el('ApplicablePackages', [], ...v.ApplicablePackages.map((id, i) =>
-      el('Package', [['ID', need(id, DOC, `/${DOC}/ApplicablePackages/Package[${i + 1}]/@ID`)]]))),
+    { name: 'ApplicablePackages', more: { count: v.ApplicablePackages.length, make: (i) =>
+      el('Package', [['ID', need(v.ApplicablePackages[i] as string, DOC, `/${DOC}/ApplicablePackages/Package[${i + 1}]/@ID`)]]) } },
   ), { declaration: true, namespace: true });
 }
 

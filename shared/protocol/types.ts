@@ -16,6 +16,15 @@ export interface DmTime {
 
 export const DM_NAMESPACE = 'http://www.microsoft.com/DeviceManagement.xsd';
 
+/**
+ * A part of a received document the reader left out instead of refusing the document (the reception rule,
+ * docs/protocol-decisions.md): its element path and the problem, for the engine to log once.
+ */
+export interface Ignored {
+  path: string;
+  problem: string;
+}
+
 // ---- §4 Poll Request -------------------------------------------------------------------------
 
 export interface NetworkAdapter {
@@ -78,6 +87,14 @@ export interface PollResponse {
   Settings: PollResponseSettings;
   /** Package IDs from `ApplicablePackages/Package@ID`, in document order. */
   ApplicablePackages: string[];
+  /**
+   * Set by the reader when the list cannot say which packages are *not* wanted — `ApplicablePackages` is
+   * missing or repeated, or a `Package` has no ID — with the reason in words. The client then acquires what
+   * is listed and removes nothing. Never written by buildPollResponse.
+   */
+  packageListIncomplete?: string;
+  /** What the reader left out (the reception rule); absent when nothing was. Never written. */
+  ignored?: Ignored[];
 }
 
 // ---- §6 Instruction Request ------------------------------------------------------------------
@@ -162,6 +179,8 @@ export interface PackageLocation {
   PackageID: string;
   /** Sorted: lower metric first, ties in document order (spec §9.2 recommendation). */
   Locations: PackageLocationEntry[];
+  /** Locations or values the reader left out (the reception rule); absent when nothing was. Never written. */
+  ignored?: Ignored[];
 }
 
 // ---- §10 Download Event Status ---------------------------------------------------------------

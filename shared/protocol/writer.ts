@@ -1,9 +1,14 @@
 // Writing documents. The stock CE client has its own limited XML parser (spec §2.2), so output stays plain:
 // UTF-8, double-quoted attributes, no comments, CDATA or processing instructions, and only the five XML
 // escapes. Values a parser would refuse (control characters) are refused here too, naming the element.
+//
+// The writer walks the tree with its own stack (no recursion), appends each line once and joins them once,
+// so building is linear in the output; serializeAsync gives the event loop back between slices of a large
+// report (work-slices.ts). Element paths for error messages are built only when there is an error.
 import { ProtocolError } from './errors.js';
 import { DM_NAMESPACE } from './types.js';
 import { forbiddenCharProblem } from './xml.js';
+import { runInSlices, runToEnd, SliceClock, type Stepper } from './work-slices.js';
 
 export const XML_DECLARATION = '<?xml version="1.0" encoding="utf-8" ?>';
 
@@ -11,7 +16,22 @@ export interface XNode {
   name: string;
   attrs?: Array<[string, string | undefined]>; // undefined values are left out
   children?: Array<XNode | undefined>; // undefined children are left out
+  /**
+   * Children made one at a time as the writer reaches them, after `children`: for the long lists (files,
+   * packages, inventory items), so a large report is never held twice in memory and its making is sliced too.
+   */
+  more?: LazyChildren;
   text?: string;
+}
+
+export interface LazyChildren {
+  count: number;
+  make(index: number): XNode;
+}
+
+export interface SerializeOptions {
+  declaration: boolean;
+  namespace: boolean;
 }
 
 /** An element; `undefined` attribute values and children are skipped, which keeps builders declarative. */
@@ -25,54 +45,144 @@ export function textEl(name: string, text: string | undefined, attrs: Array<[str
 }
 
 function escapeText(text: string): string {
+  if (!/[&<>\r]/.test(text)) return text;
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;');
 }
 
 function escapeAttr(text: string): string {
   // Tabs and line breaks would be turned into spaces by a reader's attribute normalisation: keep them as refs.
+  if (!/[&<>\r"\t\n]/.test(text)) return text;
   return escapeText(text).replace(/"/g, '&quot;').replace(/\t/g, '&#9;').replace(/\n/g, '&#10;');
+}
+
+const isNode = (c: XNode | undefined): c is XNode => c !== undefined;
+
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff\ud800-\udfff]/;
+
+/** A quick test; forbiddenCharProblem then tells a lone surrogate from a valid pair. */
+function forbiddenChar(value: string): boolean {
+  return FORBIDDEN.test(value) && forbiddenCharProblem(value) !== undefined;
+}
+
+/** One element being written: its children, how far the writer got, and how to name it in an error. */
+interface Frame {
+  node: XNode;
+  children: XNode[];
+  more: LazyChildren | undefined;
+  next: number;
+  indent: string;
+  step: string; // `Name` or `Name[n]` when the name repeats among its siblings
+  parent: Frame | undefined;
+}
+
+function pathOf(frame: Frame): string {
+  let path = '';
+  for (let f: Frame | undefined = frame; f !== undefined; f = f.parent) path = `/${f.step}${path}`;
+  return path;
+}
+
+/** Names repeated among `children`, so that their paths carry `[n]` as the readers report them. */
+function repeatedNames(children: XNode[]): Set<string> {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const c of children) {
+    if (seen.has(c.name)) repeated.add(c.name);
+    else seen.add(c.name);
+  }
+  return repeated;
+}
+
+function serializer(root: XNode, opts: SerializeOptions, out: (text: string) => void): Stepper {
+  const document = root.name;
+  const clock = new SliceClock(256);
+  const check = (value: string, frame: Frame, attr?: string): string => {
+    if (typeof value === 'string' && !forbiddenChar(value)) return value;
+    const at = `${pathOf(frame)}${attr === undefined ? '' : `/@${attr}`}`;
+    if (typeof value !== 'string') throw new ProtocolError(document, at, 'the value is not text');
+    throw new ProtocolError(document, at, `the value ${forbiddenCharProblem(value) ?? ''}`);
+  };
+  const open = (node: XNode, parent: Frame | undefined, step: string): Frame => {
+    const frame: Frame = {
+      node, parent, step, next: 0,
+      indent: parent === undefined ? '' : `${parent.indent}  `,
+      children: node.children === undefined ? [] : node.children.filter(isNode),
+      more: node.more !== undefined && node.more.count > 0 ? node.more : undefined,
+    };
+    let attrText = parent === undefined && opts.namespace ? ` xmlns="${DM_NAMESPACE}"` : '';
+    for (const [k, v] of node.attrs ?? []) if (v !== undefined) attrText += ` ${k}="${escapeAttr(check(v, frame, k))}"`;
+    if (node.text !== undefined) out(`${frame.indent}<${node.name}${attrText}>${escapeText(check(node.text, frame))}</${node.name}>\n`);
+    else if (frame.children.length === 0 && frame.more === undefined) out(`${frame.indent}<${node.name}${attrText} />\n`);
+    else out(`${frame.indent}<${node.name}${attrText}>\n`);
+    return frame;
+  };
+
+  if (opts.declaration) out(`${XML_DECLARATION}\n`);
+  const stack: Frame[] = [];
+  const repeats: Array<{ names: Set<string>; counts: Map<string, number> }> = [];
+  const enter = (node: XNode, parent: Frame | undefined, step: string): void => {
+    const frame = open(node, parent, step);
+    if (node.text !== undefined || (frame.children.length === 0 && frame.more === undefined)) return;
+    stack.push(frame);
+    repeats.push({ names: repeatedNames(frame.children), counts: new Map() });
+  };
+  let started = false;
+  return (deadline) => {
+    if (!started) {
+      started = true;
+      enter(root, undefined, root.name);
+    }
+    while (stack.length > 0) {
+      if (clock.due(deadline)) return false;
+      const frame = stack[stack.length - 1] as Frame;
+      const eager = frame.children.length;
+      const lazy = frame.more?.count ?? 0;
+      if (frame.next >= eager + lazy) {
+        out(`${frame.indent}</${frame.node.name}>\n`);
+        stack.pop();
+        repeats.pop();
+        continue;
+      }
+      const index = frame.next;
+      frame.next += 1;
+      if (index >= eager) {
+        // Lazy children are the long lists: always indexed, counted per name.
+        const child = (frame.more as LazyChildren).make(index - eager);
+        const counts = (repeats[repeats.length - 1] as { counts: Map<string, number> }).counts;
+        const n = (counts.get(child.name) ?? 0) + 1;
+        counts.set(child.name, n);
+        enter(child, frame, `${child.name}[${n}]`);
+        continue;
+      }
+      const child = frame.children[index] as XNode;
+      const names = repeats[repeats.length - 1] as { names: Set<string>; counts: Map<string, number> };
+      let step = child.name;
+      if (names.names.has(child.name)) {
+        const n = (names.counts.get(child.name) ?? 0) + 1;
+        names.counts.set(child.name, n);
+        step = `${child.name}[${n}]`;
+      }
+      enter(child, frame, step);
+    }
+    return true;
+  };
 }
 
 /**
  * Serialises a document. `namespace` puts the DM default namespace on the root (every document except
  * FileReport and Inventory); `declaration` starts with the XML declaration.
  */
-export function serialize(root: XNode, opts: { declaration: boolean; namespace: boolean }): string {
-  const document = root.name;
-  const check = (value: string, path: string): string => {
-    if (typeof value !== 'string') throw new ProtocolError(document, path, 'the value is not text');
-    const problem = forbiddenCharProblem(value);
-    if (problem) throw new ProtocolError(document, path, `the value ${problem}`);
-    return value;
-  };
-  const lines: string[] = opts.declaration ? [XML_DECLARATION] : [];
-  const write = (node: XNode, depth: number, path: string, isRoot: boolean): void => {
-    const indent = '  '.repeat(depth);
-    const attrs = [...(isRoot && opts.namespace ? [['xmlns', DM_NAMESPACE] as [string, string]] : []), ...(node.attrs ?? [])];
-    const attrText = attrs
-      .filter((a): a is [string, string] => a[1] !== undefined)
-      .map(([k, v]) => ` ${k}="${escapeAttr(check(v, `${path}/@${k}`))}"`)
-      .join('');
-    const children = (node.children ?? []).filter((c): c is XNode => c !== undefined);
-    if (node.text !== undefined) {
-      lines.push(`${indent}<${node.name}${attrText}>${escapeText(check(node.text, path))}</${node.name}>`);
-    } else if (children.length === 0) {
-      lines.push(`${indent}<${node.name}${attrText} />`);
-    } else {
-      lines.push(`${indent}<${node.name}${attrText}>`);
-      const seen = new Map<string, number>();
-      for (const child of children) {
-        // Repeated elements are indexed [n] as the readers report them; single ones are not.
-        const n = (seen.get(child.name) ?? 0) + 1;
-        seen.set(child.name, n);
-        const repeated = children.filter((c) => c.name === child.name).length > 1;
-        write(child, depth + 1, `${path}/${child.name}${repeated ? `[${n}]` : ''}`, false);
-      }
-      lines.push(`${indent}</${node.name}>`);
-    }
-  };
-  write(root, 0, `/${root.name}`, true);
-  return `${lines.join('\n')}\n`;
+export function serialize(root: XNode, opts: SerializeOptions): string {
+  const parts: string[] = [];
+  runToEnd(serializer(root, opts, (text) => parts.push(text)));
+  return parts.join('');
+}
+
+/** serialize, giving the event loop back between slices (large reports). */
+export async function serializeAsync(root: XNode, opts: SerializeOptions): Promise<string> {
+  const parts: string[] = [];
+  await runInSlices(serializer(root, opts, (text) => parts.push(text)));
+  return parts.join('');
 }
 
 /**

@@ -94,12 +94,26 @@ test('PollResponse: lenient spellings; a block without Enabled is enabled; an em
   assert.deepEqual(v.Settings.ClientSettings, undefined);
 });
 
-test('PollResponse: a response without ApplicablePackages is refused, not read as "remove everything"', () => {
-  rejects(() => parsePollResponse('<PollResponse><Settings/></PollResponse>'), '/PollResponse', /missing required element <ApplicablePackages>/);
-  rejects(() => parsePollResponse('<PollResponse><ApplicablePackages><Package/></ApplicablePackages></PollResponse>'),
-    '/PollResponse/ApplicablePackages/Package[1]', /missing required attribute ID/);
-  rejects(() => parsePollResponse(fixture('spec-pollresponse.xml').replace('0000-00-00 01:00:00', '0000-00-00 00:00:00')),
-    '/PollResponse/Settings/ClientSettings/PollInterval', /not a positive duration/);
+test('PollResponse: a missing or unreadable package list applies the settings but removes nothing', () => {
+  // Changed by issue 7 (reception rule): the document is no longer refused whole; the list is marked
+  // incomplete, so the client acquires what is listed and never reads the gap as "remove everything".
+  const missing = parsePollResponse('<PollResponse><Settings><ClientSettings><FailureRetryCount>2</FailureRetryCount></ClientSettings></Settings></PollResponse>');
+  assert.equal(missing.Settings.ClientSettings?.FailureRetryCount, 2);
+  assert.deepEqual(missing.ApplicablePackages, []);
+  assert.match(missing.packageListIncomplete ?? '', /no <ApplicablePackages>/);
+  const noId = parsePollResponse('<PollResponse><ApplicablePackages><Package ID="A"/><Package/><Package ID=" "/></ApplicablePackages></PollResponse>');
+  assert.deepEqual(noId.ApplicablePackages, ['A']);
+  assert.match(noId.packageListIncomplete ?? '', /Package\[2\] has no ID; .*Package\[3\] has no ID/);
+  assert.deepEqual(noId.ignored?.map((i) => i.path), ['/PollResponse/ApplicablePackages/Package[2]', '/PollResponse/ApplicablePackages/Package[3]']);
+  // A complete list says nothing.
+  assert.equal(parsePollResponse('<PollResponse><ApplicablePackages/></PollResponse>').packageListIncomplete, undefined);
+  // A zero PollInterval is ignored, the rest of the settings apply.
+  const zero = parsePollResponse(fixture('spec-pollresponse.xml').replace('0000-00-00 01:00:00', '0000-00-00 00:00:00'));
+  assert.equal(zero.Settings.ClientSettings?.PollInterval, undefined);
+  assert.equal(zero.Settings.ClientSettings?.FailureRetryCount, 5);
+  assert.deepEqual(zero.ignored?.map((i) => i.path), ['/PollResponse/Settings/ClientSettings/PollInterval']);
+  assert.match(zero.ignored?.[0]?.problem ?? '', /not a positive duration; the current poll interval is kept/);
+  assert.deepEqual(zero.ApplicablePackages, [ID]);
 });
 
 test('PollResponse: round-trips; booleans are written true/false and Enabled in every block', () => {
@@ -164,8 +178,13 @@ test('PackageLocation: round-trips and rejects unusable locations', () => {
     '/PackageLocation/Locations', /no <Location>/);
   rejects(() => parsePackageLocation('<PackageLocation><PackageID>P</PackageID><Locations><Location metric="1"/></Locations></PackageLocation>'),
     '/PackageLocation/Locations/Location[1]', /neither <HTTP><URL> nor <SMB><SMBPath>/);
-  rejects(() => parsePackageLocation('<PackageLocation><PackageID>P</PackageID><Locations><Location metric="-2"><HTTP><URL>u</URL></HTTP></Location></Locations></PackageLocation>'),
-    '/PackageLocation/Locations/Location[1]/@metric', /not a non-negative decimal/);
+  // Changed by issue 7 (reception rule): an unreadable metric only costs the location its rank, and an
+  // unusable location is skipped when another one is usable; both are noted in `ignored`.
+  const lenient = parsePackageLocation('<PackageLocation><PackageID>P</PackageID><Locations><Location metric="-2"><HTTP><URL>u</URL></HTTP></Location>' +
+    '<Location metric="1"/><Location metric="5"><HTTP><URL>v</URL></HTTP></Location></Locations></PackageLocation>');
+  assert.deepEqual(lenient.Locations.map((l) => l.URL), ['v', 'u']);
+  assert.deepEqual(lenient.ignored?.map((i) => i.path), ['/PackageLocation/Locations/Location[1]/@metric', '/PackageLocation/Locations/Location[2]']);
+  assert.match(lenient.ignored?.[0]?.problem ?? '', /not a non-negative decimal/);
 });
 
 // ---- Status ----------------------------------------------------------------------------------

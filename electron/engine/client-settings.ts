@@ -2,11 +2,14 @@
 // response, and the identity values echoed on every message (X-Device-Auth, X-Device-Timestamp).
 import type { ClientSettings, ReportSettings } from '../../shared/protocol/types.js';
 import type { ClientStore } from '../store/client-store.js';
+import { parsePollServer, pollServerUrl, ProtocolError } from '../../shared/protocol/index.js';
 
 export const DEFAULT_POLL_INTERVAL_MS = 60 * 60 * 1000; // 1 hour (spec §4.1)
 export const DEFAULT_RETRY_COUNT = 5; // MaxRetry (spec §17)
 export const DEFAULT_RETRY_INTERVAL_MS = 3 * 60 * 1000; // RetryTime 00-00-00 00:03:00 (spec §17)
 export const CLIENT_VERSION = '1.0'; // registry `Version` default (spec §17)
+/** `ManagementSystem/Name` of every poll: Dockhand's own, so a server can tell Dockhand clients from stock ones. */
+export const MANAGEMENT_SYSTEM_NAME = 'Dockhand';
 
 export type ReportKind = 'software-inventory' | 'machine-inventory' | 'file-collection';
 export const REPORT_KINDS: ReportKind[] = ['software-inventory', 'machine-inventory', 'file-collection'];
@@ -34,17 +37,20 @@ export function readSettings(store: ClientStore): Settings {
 }
 
 /**
- * `PollServer` names a host (optionally host:port) — spec §2.1 recommendation: the scheme and path stay
- * those of the configured URL (the client's `SvrFmt`), only the authority changes.
+ * The URL the station polls after the server's `PollServer` (spec §2.1, §17; shared/protocol/poll-server.ts):
+ * a host alone fills the documented `SvrFmt`, `<scheme>://HOST/devicemgmt/server.aspx`, on the scheme's
+ * default port; `host:port` keeps that port; a full http(s) URL is taken as it is (a Dockhand extension).
+ * The scheme is the one the station polls with now: the format fixes it, the server only names the host.
  */
 export function serverUrlForPollServer(current: string, pollServer: string): string {
-  const name = pollServer.trim();
-  if (!/^[A-Za-z0-9.\-[\]:]+$/.test(name)) {
-    throw new Error(`the server asked the station to poll '${pollServer}', which is not a host name`);
+  let address;
+  try {
+    address = parsePollServer(pollServer);
+  } catch (err) {
+    const problem = err instanceof ProtocolError ? err.problem : String(err);
+    throw new Error(`the server's PollServer ${problem}; the station keeps polling ${current || 'its configured server'}`, { cause: err });
   }
-  const url = new URL(current);
-  url.host = name;
-  return url.toString();
+  return pollServerUrl(current, address);
 }
 
 /** Applies `ClientSettings` from a poll response; returns lines describing what changed. */

@@ -14,6 +14,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { DockhandError } from '../../shared/model/errors.js';
 import { certificateError, formatSeconds } from './transfer/transfer-errors.js';
+import { describeAnswer } from '../../shared/protocol/answer-text.js';
 
 export interface DmResponse {
   status: number;
@@ -113,7 +114,8 @@ export function postToServer(url: string, headers: Record<string, string>, body:
         const status = res.statusCode ?? 0;
         const out = Buffer.concat(chunks);
         if (status < 200 || status > 299) {
-          const text = out.toString('utf8').replace(/\s+/g, ' ').trim().slice(0, 200);
+          // One short clean line, never a raw HTML error page in the log.
+          const text = out.toString('utf8').trim() === '' ? '' : describeAnswer(out.subarray(0, 64 * 1024).toString('utf8'));
           reject(new DockhandError('HTTP_STATUS', `the server ${hostOf(url)} answered ${status}${text ? `: ${text}` : ''}`, {
             transient: status >= 500 || status === 408 || status === 429, detail: { status },
           }));

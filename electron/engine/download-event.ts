@@ -26,6 +26,7 @@ import type { ClientSession } from './session.js';
 import { advancePhase, packageTransition, taskTransition, type PhaseEvent } from './transitions.js';
 import { CommandJournal } from './command-journal.js';
 import { runCommandOnce } from './command-run.js';
+import { logIgnored } from './reception.js';
 
 /** What a due download event waits for before it may run; NO_WAIT when it may run now. */
 export function downloadCondition(pkg: PackageRecord, conn: ConnectionState): TaskWait {
@@ -53,6 +54,7 @@ async function locate(session: ClientSession, pkg: PackageRecord): Promise<strin
   });
   const res = await session.post('LocationRequest', req);
   const location = parsePackageLocation(res.body.toString('utf8'));
+  logIgnored(session, 'PackageLocation', location.ignored, pkg.id);
   const http = location.Locations.find((l) => l.URL && /^https?:\/\//i.test(l.URL));
   if (!http?.URL) {
     const smb = location.Locations.find((l) => l.SMBPath)?.SMBPath;

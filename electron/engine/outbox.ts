@@ -7,6 +7,7 @@
 import { DockhandError, describeError } from '../../shared/model/errors.js';
 import { describeDelay } from '../../shared/model/wait.js';
 import type { ClientSession } from './session.js';
+import { noteAnswerText } from './reception.js';
 
 export class Outbox {
   private running: Promise<boolean> | null = null;
@@ -63,13 +64,15 @@ export class Outbox {
     let sent = false;
     for (let item = store.nextOutbox(); item && this.mayTry(); item = store.nextOutbox()) {
       try {
-        await session.post(item.action, item.body, {
+        const res = await session.post(item.action, item.body, {
           ...(item.reportType ? { reportType: item.reportType } : {}),
           ...(item.fileName ? { fullyQualifiedFilename: item.fileName } : {}),
           contentType: item.contentType,
         });
         store.markOutbox(item.seq, 'sent', '', session.now());
         session.log('info', `sent ${item.summary}`);
+        // Any 2xx delivers, whatever its Content-Type or text; words in it are passed on to the technician.
+        noteAnswerText(session, item, res.body);
         sent = true;
       } catch (err) {
         if (err instanceof DockhandError && (err.code === 'NETWORK' || err.code === 'CANCELLED')) break;

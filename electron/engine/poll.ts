@@ -2,35 +2,64 @@
 // settings, wanted reports), and reconcile the client database against the list.
 import type { TaskRecord } from '../../shared/model/client.js';
 import type { PollResponse } from '../../shared/protocol/types.js';
-import { buildPollRequest, parsePollResponse } from '../../shared/protocol/index.js';
+import {
+  buildPollRequest, htmlPageWords, looksLikeHtml, parsePollResponseAsync, ProtocolError,
+} from '../../shared/protocol/index.js';
 import { describeError } from '../../shared/model/errors.js';
 import type { ClientSession } from './session.js';
-import { applyClientSettings, CLIENT_VERSION } from './client-settings.js';
+import { applyClientSettings, CLIENT_VERSION, MANAGEMENT_SYSTEM_NAME } from './client-settings.js';
 import { applyReportSettings } from './reports.js';
 import { packageIdProblem, packageKey, shownId } from './confine.js';
 import { CommandJournal } from './command-journal.js';
 import { taskTransition } from './transitions.js';
+import { hostOf, type DmResponse } from './dm-http.js';
+import { logIgnored, logOnce } from './reception.js';
 
 export async function runPoll(session: ClientSession, task: TaskRecord): Promise<void> {
   const { store } = session;
   const s = session.settings();
   const identification = await session.target.identification();
   const body = buildPollRequest({
-    ManagementSystem: { Name: 'Dockhand', Version: CLIENT_VERSION },
+    // Dockhand's own name, never the stock client's: servers tell Dockhand clients from stock ones by it.
+    ManagementSystem: { Name: MANAGEMENT_SYSTEM_NAME, Version: CLIENT_VERSION },
     Identification: identification,
-    Connection: { AuthorizationToken: s.auth, Timestamp: s.timestamp },
+    // A real CE 4.21 client writes 0, not an empty element, until the server has given it a token and a
+    // timestamp (docs/protocol-decisions.md); the headers stay empty, as the documentation says.
+    Connection: { AuthorizationToken: s.auth || '0', Timestamp: s.timestamp || '0' },
   });
   const res = await session.post('Poll', body);
-  const response = parsePollResponse(res.body.toString('utf8'));
+  const response = await readPollAnswer(session, res);
 
   // The server keeps the timestamp; the client only echoes it (spec §2.3, A15).
   const stamp = res.headers['x-device-timestamp'];
   if (typeof stamp === 'string') store.set('timestamp', stamp);
 
+  logIgnored(session, 'PollResponse', response.ignored);
   applySettings(session, response);
-  await reconcile(session, response.ApplicablePackages);
+  const complete = response.packageListIncomplete === undefined;
+  if (!complete) {
+    logOnce(session, 'warn', `the package list from ${hostOf(session.settings().server)} is incomplete ` +
+      `(${response.packageListIncomplete}): the listed packages are acquired, and no package is removed until a poll lists them all`);
+  }
+  await reconcile(session, response.ApplicablePackages, { removeUnlisted: complete });
   taskTransition(session, task, 'succeed');
   session.log('info', `polled ${session.settings().server}: ${response.ApplicablePackages.length} package(s) listed`);
+}
+
+/**
+ * The poll answer, whatever its Content-Type: a DM document with or without declaration and namespace. A page
+ * that is HTML (a captive portal's login, a proxy's error page) is named as such, in one line, with the server.
+ */
+async function readPollAnswer(session: ClientSession, res: DmResponse): Promise<PollResponse> {
+  const text = res.body.toString('utf8');
+  const server = hostOf(session.settings().server);
+  if (looksLikeHtml(text)) throw new ProtocolError('PollResponse', '', `the server ${server} answered with ${htmlPageWords(text)}`);
+  try {
+    return await parsePollResponseAsync(text);
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    throw new ProtocolError(err.document, err.path, `the server ${server} answered with a poll response Dockhand cannot read: ${err.problem}`, { cause: err });
+  }
 }
 
 function applySettings(session: ClientSession, response: PollResponse): void {
@@ -52,7 +81,7 @@ function applySettings(session: ClientSession, response: PollResponse): void {
  * An ID that is not a safe identifier (confine.ts) is refused and logged once; the rest of the list still
  * applies. IDs that differ only in case are one package: the spelling this target first knew it by is kept.
  */
-export async function reconcile(session: ClientSession, listed: string[]): Promise<void> {
+export async function reconcile(session: ClientSession, listed: string[], opts: { removeUnlisted?: boolean } = {}): Promise<void> {
   const { store } = session;
   const now = session.now();
   const records = store.packages();
@@ -76,7 +105,8 @@ export async function reconcile(session: ClientSession, listed: string[]): Promi
       session.log('warn', `forgot package ${pkg.id}: it is ${kept} spelled in another case`, kept);
       continue;
     }
-    await removePackage(session, pkg.id);
+    // An incomplete list (one the reader could not fully read) never removes anything.
+    if (opts.removeUnlisted !== false) await removePackage(session, pkg.id);
   }
   // A transaction per slice: 10,000 listed packages are 20 commits, not 20,000, and the event loop breathes
   // between slices, so no other target waits behind a long list.

@@ -6,7 +6,7 @@
 // `Enabled` is enabled; without `Interval` the report is sent once after this poll.
 import type { TaskRecord } from '../../shared/model/client.js';
 import type { PollResponseSettings, ReportSettings } from '../../shared/protocol/types.js';
-import { buildFileReport, buildInventory } from '../../shared/protocol/index.js';
+import { buildFileReportAsync, buildInventoryAsync } from '../../shared/protocol/index.js';
 import type { ClientSession } from './session.js';
 import { REPORT_KINDS, reportSettings, saveReportSettings, type ReportKind } from './client-settings.js';
 import { taskTransition } from './transitions.js';
@@ -53,12 +53,12 @@ export async function runReport(session: ClientSession, task: TaskRecord): Promi
   switch (kind) {
     case 'software-inventory': {
       const report = await target.softwareInventory(settings.FileFilterItems);
-      store.enqueue({ ...xml, reportType: 'SoftwareInventory', body: Buffer.from(buildFileReport(report), 'utf8'), summary: 'software inventory report' }, now);
+      store.enqueue({ ...xml, reportType: 'SoftwareInventory', body: Buffer.from(await buildFileReportAsync(report), 'utf8'), summary: 'software inventory report' }, now);
       break;
     }
     case 'machine-inventory': {
       const inventory = await target.machineInventory();
-      store.enqueue({ ...xml, reportType: 'MachineInventory', body: Buffer.from(buildInventory(inventory), 'utf8'), summary: 'machine inventory report' }, now);
+      store.enqueue({ ...xml, reportType: 'MachineInventory', body: Buffer.from(await buildInventoryAsync(inventory), 'utf8'), summary: 'machine inventory report' }, now);
       break;
     }
     case 'file-collection': {

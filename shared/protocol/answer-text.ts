@@ -58,9 +58,18 @@ export function describeAnswer(body: string): string {
   return `'${oneLine(body)}'`;
 }
 
+/**
+ * Names an HTML page where a DM document was expected, for a sentence that starts with who said it: "the
+ * server dm.example answered with " + `an HTML page, not a Device Management document — a login or captive
+ * portal? (first words: 'Guest Wi-Fi — Please sign in')`.
+ */
+export function htmlPageWords(body: string): string {
+  const words = htmlWords(body);
+  return 'an HTML page, not a Device Management document — a login or captive portal?' +
+    (words === '' ? '' : ` (first words: '${words}')`);
+}
+
 /** The problem a parser reports for an HTML page where a DM document was expected. */
 export function htmlPageProblem(body: string): string {
-  const words = htmlWords(body);
-  return 'the answer is an HTML page, not a Device Management document — a login or captive portal?' +
-    (words === '' ? '' : ` (first words: '${words}')`);
+  return `the answer is ${htmlPageWords(body)}`;
 }

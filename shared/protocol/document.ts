@@ -5,7 +5,7 @@ import { El, rootElement } from './element.js';
 import { ProtocolError } from './errors.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES, MAX_REPORT_BYTES, parseXml, utf8Length, type ParseOptions } from './xml.js';
 import { readPollRequest } from './poll-request.js';
-import { readPollResponse } from './poll-response.js';
+import { MAX_POLL_RESPONSE_BYTES, readPollResponse } from './poll-response.js';
 import { readInstructionsRequest } from './instructions-request.js';
 import { readInstructions } from './instructions.js';
 import { readPackageLocationRequest } from './package-location-request.js';
@@ -32,7 +32,8 @@ const isKind = (name: string): name is DmDocumentKind => Object.hasOwn(READERS, 
 
 /**
  * Parses any DM document, dispatching on the root element name. Reports may be as large as
- * MAX_REPORT_BYTES; control documents keep the DEFAULT_MAX_DOCUMENT_BYTES limit unless `maxBytes` is given.
+ * MAX_REPORT_BYTES, a poll response MAX_POLL_RESPONSE_BYTES; the other control documents keep the
+ * DEFAULT_MAX_DOCUMENT_BYTES limit unless `maxBytes` is given.
  */
 export function parseDocument(xml: string, options?: ParseOptions): DmDocument {
   const explicit = options?.maxBytes;
@@ -45,9 +46,10 @@ export function parseDocument(xml: string, options?: ParseOptions): DmDocument {
   if (!isKind(kind)) {
     throw new ProtocolError(kind, `/${kind}`, `<${kind}> is not a Device Management document (expected one of ${DOCUMENT_KINDS.join(', ')})`);
   }
-  if (explicit === undefined && kind !== 'FileReport' && kind !== 'Inventory' &&
-      utf8Length(xml, DEFAULT_MAX_DOCUMENT_BYTES) > DEFAULT_MAX_DOCUMENT_BYTES) {
-    throw new ProtocolError(kind, '', `the document is larger than the ${DEFAULT_MAX_DOCUMENT_BYTES}-byte limit`);
+  const limit = kind === 'FileReport' || kind === 'Inventory' ? MAX_REPORT_BYTES
+    : kind === 'PollResponse' ? MAX_POLL_RESPONSE_BYTES : DEFAULT_MAX_DOCUMENT_BYTES;
+  if (explicit === undefined && utf8Length(xml, limit) > limit) {
+    throw new ProtocolError(kind, '', `the document is larger than the ${limit}-byte limit`);
   }
   const reader = READERS[kind] as (root: El) => DmDocument['value'];
   return { kind, value: reader(rootElement(root, kind)) } as DmDocument;

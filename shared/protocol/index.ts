@@ -4,7 +4,7 @@ export * from './types.js';
 export { ProtocolError } from './errors.js';
 export { DEFAULT_MAX_DOCUMENT_BYTES, MAX_REPORT_BYTES, DM_NAMESPACES, type ParseOptions } from './xml.js';
 export { parsePollServer, pollServerUrl, DM_SERVER_PATH, type PollServerAddress } from './poll-server.js';
-export { describeAnswer, htmlPageProblem, looksLikeHtml, oneLine } from './answer-text.js';
+export { describeAnswer, htmlPageProblem, htmlPageWords, looksLikeHtml, oneLine } from './answer-text.js';
 export {
   parseDmTime, formatDmTime, dmTimeToDate, dateToDmTime, formatDmTimestamp, parseDmDuration, formatDmDuration,
 } from './dmtime.js';
@@ -18,7 +18,7 @@ export {
 } from './headers.js';
 export { parseBooleanText } from './booleans.js';
 export { parsePollRequest, buildPollRequest } from './poll-request.js';
-export { parsePollResponse, parsePollResponseAsync, buildPollResponse } from './poll-response.js';
+export { parsePollResponse, parsePollResponseAsync, buildPollResponse, MAX_POLL_RESPONSE_BYTES } from './poll-response.js';
 export { parseInstructionsRequest, buildInstructionsRequest } from './instructions-request.js';
 export { parseInstructions, buildInstructions, DOCKHAND_NAMESPACE } from './instructions.js';
 export { parsePackageLocationRequest, buildPackageLocationRequest } from './package-location-request.js';

@@ -1,5 +1,8 @@
 // §4 Poll Request (`DevicePoll`, device → server). Real clients order the Identification children
-// differently from the documentation and omit optional ones, so reading is order-insensitive.
+// differently from the documentation and omit optional ones, so reading is order-insensitive. Writing follows
+// the real CE 4.21 client, where the spec is silent (§4.3 "Ordering"): ID, DeviceName, UserName, [Domain],
+// Platform, Processor, NetworkAdapter, CodePage, SystemDefaultLCID — a server written against a real device
+// (one that reads with a stream parser, say) sees the order it knows.
 import type { DevicePoll, NetworkAdapter } from './types.js';
 import { El, openDocument } from './element.js';
 import { formatDecimal, parseUint32 } from './numbers.js';
@@ -63,10 +66,10 @@ export function buildPollRequest(v: DevicePoll): string {
       textEl('Domain', id.Domain),
       textEl('Platform', req(id.Platform, 'Identification/Platform')),
       textEl('Processor', req(id.Processor, 'Identification/Processor')),
-      textEl('CodePage', decimal(id.CodePage, 'CodePage')),
-      textEl('SystemDefaultLCID', decimal(id.SystemDefaultLCID, 'SystemDefaultLCID')),
       na === undefined ? undefined : el('NetworkAdapter', [],
-        textEl('IPAddress', na.IPAddress), textEl('IPSubnet', na.IPSubnet), textEl('MAC', na.MAC))),
+        textEl('IPAddress', na.IPAddress), textEl('IPSubnet', na.IPSubnet), textEl('MAC', na.MAC)),
+      textEl('CodePage', decimal(id.CodePage, 'CodePage')),
+      textEl('SystemDefaultLCID', decimal(id.SystemDefaultLCID, 'SystemDefaultLCID'))),
     el('Connection', [],
       textEl('AuthorizationToken', v.Connection.AuthorizationToken),
       textEl('Timestamp', v.Connection.Timestamp)),

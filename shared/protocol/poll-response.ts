@@ -19,13 +19,19 @@ const REPORT_BLOCK_CHILDREN = new Set(['Enabled', 'Interval', 'FileFilterItem'])
 const FILTER_ITEM_CHILDREN = new Set(['Filter', 'Path', 'Recursive', 'ExcludeCompressed', 'ExcludeEncrypted']);
 const PACKAGE_LIST_CHILDREN = new Set(['Package']);
 
+/**
+ * A poll response lists every package of a device; 4 MiB holds some 70,000 of them (1 MiB, the limit of the
+ * other control documents, would stop near 18,000). It matches the largest answer the station takes at all.
+ */
+export const MAX_POLL_RESPONSE_BYTES = 4 * 1024 * 1024;
+
 export function parsePollResponse(xml: string, options?: ParseOptions): PollResponse {
-  return readPollResponse(openDocument(xml, DOC, options));
+  return readPollResponse(openDocument(xml, DOC, options, MAX_POLL_RESPONSE_BYTES));
 }
 
 /** parsePollResponse for answers that may be long (thousands of packages): yields while it reads the XML. */
 export async function parsePollResponseAsync(xml: string, options?: ParseOptions): Promise<PollResponse> {
-  return readPollResponse(await openDocumentAsync(xml, DOC, options));
+  return readPollResponse(await openDocumentAsync(xml, DOC, options, MAX_POLL_RESPONSE_BYTES));
 }
 
 /**

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Inventory } from '../../shared/protocol/types.js';
-import { machineInventory, powerStatus } from '../../electron/engine/local/machine-inventory.js';
+import { machineInventory, platformCode, powerStatus } from '../../electron/engine/local/machine-inventory.js';
 import { activeIPv4Adapters } from '../../electron/engine/local/host-network.js';
 import { instructionSet, processorArchitecture, processorLevelAndRevision, processorType } from '../../electron/engine/local/host-processor.js';
 
@@ -76,7 +76,8 @@ describe('machineInventory', () => {
 
     const osItem = one(inv, 'Device_OS');
     assert.equal(osItem.MajorVersion, String(Number.parseInt(os.release(), 10)));
-    assert.equal(osItem.Platform, process.platform === 'win32' ? '2' : '255');
+    // Changed by issue 7: a numeric code as a real device writes it (System.PlatformID: 4 = Unix on Linux).
+    assert.equal(osItem.Platform, process.platform === 'win32' ? '2' : process.platform === 'linux' ? '4' : osItem.Platform);
 
     const memory = one(inv, 'Device_Memory');
     assert.equal(memory.Total, String(Math.floor(os.totalmem() / 1024)));
@@ -85,8 +86,10 @@ describe('machineInventory', () => {
     assert.equal(memory.Storage, String(Math.floor((volume.blocks * volume.bsize) / 1024)));
     assert.ok(Number(memory.StorageFree) <= Number(memory.Storage));
 
+    // The first file-system item is the device root, named `root` as a real CE device names it (issue 7).
+    assert.equal(inv.Items.find((i) => i.name === 'Device_FileSystem')?.Properties[0]?.name, 'Name');
     const fsItem = one(inv, 'Device_FileSystem');
-    assert.equal(fsItem.Name, '\\');
+    assert.equal(fsItem.Name, 'root');
     assert.equal(fsItem.Size, memory.Storage);
     assert.ok(isCount(fsItem.UsedSpace) && Number(fsItem.UsedSpace) <= Number(fsItem.Size));
 
@@ -170,4 +173,15 @@ describe('host processor numbers', () => {
     assert.deepEqual(processorLevelAndRevision(file), { level: 6, revision: (85 << 8) | 7 });
     assert.deepEqual(processorLevelAndRevision(path.join(work, 'missing')), { level: 0, revision: 0 });
   });
+});
+
+test('Device_OS/Platform is a numeric code: 2 Windows, 3 is left to Windows CE, 4 Unix, 6 macOS, 7 other', () => {
+  assert.equal(platformCode('win32'), 2);
+  assert.equal(platformCode('linux'), 4);
+  assert.equal(platformCode('freebsd'), 4);
+  assert.equal(platformCode('darwin'), 6);
+  assert.equal(platformCode('haiku'), 7);
+  for (const p of ['win32', 'linux', 'darwin', 'freebsd', 'openbsd', 'sunos', 'aix', 'android', 'haiku', 'cygwin', 'netbsd'] as NodeJS.Platform[]) {
+    assert.notEqual(platformCode(p), 3, `${p} must not claim Windows CE`);
+  }
 });

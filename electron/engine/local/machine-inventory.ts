@@ -2,8 +2,11 @@
 // §12.3 (a server may match on them); the values come from the host:
 // - Device_System: PlatformType `Dockhand station (<os type>)`; OEMInfo the DMI vendor and product when Linux
 //   exposes them, else the OS type and machine; processor numbers as in host-processor.ts.
-// - Device_OS: Platform is VER_PLATFORM_WIN32_NT (2) on Windows hosts and 255 on others, which have no
-//   Windows platform ID (3 would claim Windows CE); versions are the numbers of os.release().
+// - Device_OS: Platform is a number, as a real client writes it (a CE 4.21 device sends 3). The codes are
+//   those of .NET's System.PlatformID, whose first four are the Win32 VER_PLATFORM_* values a CE client takes
+//   them from: 2 Windows (NT), 3 Windows CE, 4 Unix (Linux and the BSDs), 6 macOS, 7 anything else. A Linux
+//   device running the agent reports 4: claiming 3 would invite CE packages a Linux device cannot run.
+//   Versions are the numbers of os.release().
 // - Device_Network: one item per active non-internal IPv4 adapter; Bandwidth in bits/s from the Linux link
 //   speed, 0 when the host does not say.
 // - Device_Power: Linux /sys/class/power_supply. AC 0/1; Battery is the CE battery flag (1 high > 66 %,
@@ -14,7 +17,9 @@
 //   every value is 0 (unknown).
 // - Device_Memory (KB): Total and Program are the host RAM, ProgramFree its available part; Storage and
 //   StorageFree are the volume holding the station's folder (what a package can fill).
-// - Device_FileSystem (KB): one item, the station folder's volume, named `\` as the device root it plays.
+// - Device_FileSystem (KB): one item per volume, the first named `root` as a CE client names its object store
+//   (a real device then lists `Storage Card`, `ResidentFlash`): the volume of the station's folder, which
+//   plays the device's root.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,6 +40,20 @@ export interface MachineInventoryOptions {
 }
 
 const UNKNOWN = 255;
+
+/** Device_OS/Platform codes (System.PlatformID; 0–3 are Win32's VER_PLATFORM_* values). */
+export const PLATFORM_CODES = { windows: 2, windowsCE: 3, unix: 4, macOS: 6, other: 7 } as const;
+
+/** The Device_OS/Platform code of a Node `process.platform`. */
+export function platformCode(platform: NodeJS.Platform = process.platform): number {
+  switch (platform) {
+    case 'win32': return PLATFORM_CODES.windows;
+    case 'darwin': return PLATFORM_CODES.macOS;
+    case 'linux': case 'freebsd': case 'openbsd': case 'netbsd': case 'sunos': case 'aix': case 'android':
+      return PLATFORM_CODES.unix;
+    default: return PLATFORM_CODES.other;
+  }
+}
 
 function item(name: string, properties: Record<string, string | number>): InventoryItem {
   return { name, Properties: Object.entries(properties).map(([n, v]) => ({ name: n, value: String(v) })) };
@@ -125,7 +144,7 @@ export async function machineInventory(opts: MachineInventoryOptions): Promise<I
       ProcessorRevision: revision,
       ISA: instructionSet(),
     }),
-    item('Device_OS', { Platform: process.platform === 'win32' ? 2 : UNKNOWN, MajorVersion: major, MinorVersion: minor, BuildNumber: build }),
+    item('Device_OS', { Platform: platformCode(), MajorVersion: major, MinorVersion: minor, BuildNumber: build }),
     ...activeIPv4Adapters().map((a) =>
       item('Device_Network', { IPAddress: a.address, IPSubnet: a.netmask, MAC: a.mac, Bandwidth: linkSpeedBitsPerSecond(a.name, sysRoot) ?? 0 }),
     ),
@@ -142,7 +161,7 @@ export async function machineInventory(opts: MachineInventoryOptions): Promise<I
       Storage: kb(volume.blocks),
       StorageFree: kb(volume.bavail),
     }),
-    item('Device_FileSystem', { Name: '\\', Size: kb(volume.blocks), UsedSpace: kb(Number(volume.blocks) - Number(volume.bfree)) }),
+    item('Device_FileSystem', { Name: 'root', Size: kb(volume.blocks), UsedSpace: kb(Number(volume.blocks) - Number(volume.bfree)) }),
   ];
   return { type: 'machine', Items: items };
 }

@@ -8,6 +8,7 @@ import type { FileFilterItem, FileReport, InventoryDirectory, InventoryFile } fr
 import { formatDmLocalTime } from './dm-local-time.js';
 import { attributeString } from './file-attributes.js';
 import { walkFileFilters, type WalkedDirectory, type WalkedFile } from './file-filter-walk.js';
+import { SLICE_MS, SliceClock, yieldToEventLoop } from '../../../shared/protocol/work-slices.js';
 
 /**
  * A FileReport plus what the station could not list. `warnings` and `truncated` are not part of the
@@ -44,16 +45,29 @@ function fileEntry(file: WalkedFile): InventoryFile {
   };
 }
 
-function directoryEntry(dir: WalkedDirectory): InventoryDirectory {
+/**
+ * The report tree of a walked folder. A listing may hold 20,000 files: the conversion gives the event loop
+ * back every slice, as the XML builders do, so other targets are served meanwhile.
+ */
+async function directoryEntry(dir: WalkedDirectory, clock: SliceClock, slice: { deadline: number }): Promise<InventoryDirectory> {
   const leaf = dir.devicePath.slice(dir.devicePath.lastIndexOf('\\') + 1);
-  return {
+  const entry: InventoryDirectory = {
     Name: dir.devicePath,
     Created: created(dir.stats),
     LastAccessed: formatDmLocalTime(dir.stats.atime),
     Attributes: attributeString(leaf, dir.stats.mode, { isDirectory: true }),
-    Directories: dir.directories.map(directoryEntry),
-    Files: dir.files.map(fileEntry),
+    Directories: [],
+    Files: [],
   };
+  for (const sub of dir.directories) entry.Directories.push(await directoryEntry(sub, clock, slice));
+  for (const file of dir.files) {
+    if (clock.due(slice.deadline)) {
+      await yieldToEventLoop();
+      slice.deadline = performance.now() + SLICE_MS;
+    }
+    entry.Files.push(fileEntry(file));
+  }
+  return entry;
 }
 
 /** The software inventory of the station's folder `root` for the given filter items. */
@@ -64,5 +78,9 @@ export async function softwareInventory(
 ): Promise<SoftwareInventoryResult> {
   const walk = await walkFileFilters(root, items, { maxEntries: opts.maxEntries });
   for (const warning of walk.warnings) opts.onWarning?.(warning);
-  return { Directories: walk.directories.map(directoryEntry), warnings: walk.warnings, truncated: walk.truncated };
+  const clock = new SliceClock(256);
+  const slice = { deadline: performance.now() + SLICE_MS };
+  const directories: InventoryDirectory[] = [];
+  for (const dir of walk.directories) directories.push(await directoryEntry(dir, clock, slice));
+  return { Directories: directories, warnings: walk.warnings, truncated: walk.truncated };
 }

@@ -29,4 +29,6 @@ export interface RequestScope {
   send(message: Uint8Array): Promise<void>;
   maxPayload: number;
   window: number;
+  /** The negotiated largest message: an answer that would not fit is cut to fit (listings) or refused. */
+  maxMessage: number;
 }

@@ -85,7 +85,7 @@ export class DeviceSession {
       { onMessage: (bytes) => this.onMessage(bytes), onClosed: (reason) => this.onSessionClosed(number, reason) },
       'the station connected again',
     );
-    const scope: RequestScope = { ctx: this.ctx, send: (m) => channel.send(m), maxPayload: p.maxPayload, window: p.window };
+    const scope: RequestScope = { ctx: this.ctx, send: (m) => channel.send(m), maxPayload: p.maxPayload, window: p.window, maxMessage: p.maxMessage };
     const session: Session = {
       number,
       channel,
@@ -154,7 +154,7 @@ export class DeviceSession {
         this.body('MACHINE_INVENTORY', m);
         return this.reply(s, MessageType.MACHINE_INVENTORY_REPLY, m.id, await machineInventoryReply(this.ctx));
       case MessageType.LIST_FILES:
-        return this.reply(s, MessageType.LIST_FILES_REPLY, m.id, await listFilesReply(this.ctx, this.body('LIST_FILES', m)));
+        return this.reply(s, MessageType.LIST_FILES_REPLY, m.id, await listFilesReply(this.ctx, this.body('LIST_FILES', m), s.scope.maxMessage));
       case MessageType.PUT_QUERY:
         return s.puts.query(m.id, this.body('PUT_QUERY', m));
       case MessageType.PUT_BEGIN:

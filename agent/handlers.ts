@@ -10,6 +10,9 @@ import { mapDevicePath } from '../electron/engine/local/device-path.js';
 import { machineInventory } from '../electron/engine/local/machine-inventory.js';
 import { softwareInventory } from '../electron/engine/local/software-inventory.js';
 import type { Body } from '../shared/link/bodies.js';
+import { DEFAULT_MAX_MESSAGE } from '../shared/link/limits.js';
+import { MESSAGE_HEADER_BYTES } from '../shared/link/messages.js';
+import type { InventoryDirectory } from '../shared/protocol/types.js';
 import type { AgentContext } from './context.js';
 import { LinkRefusal } from './refusal.js';
 import { describeError } from '../shared/model/errors.js';
@@ -29,9 +32,44 @@ export async function machineInventoryReply(ctx: AgentContext): Promise<Body<'MA
   return { inventory: await machineInventory({ root: ctx.root }) };
 }
 
-export async function listFilesReply(ctx: AgentContext, body: Body<'LIST_FILES'>): Promise<Body<'LIST_FILES_REPLY'>> {
+export async function listFilesReply(ctx: AgentContext, body: Body<'LIST_FILES'>, maxMessage = DEFAULT_MAX_MESSAGE): Promise<Body<'LIST_FILES_REPLY'>> {
   const result = await softwareInventory(ctx.root, body.items);
-  return { report: { Directories: result.Directories }, truncated: result.truncated, warnings: result.warnings };
+  return fitListing({ report: { Directories: result.Directories }, truncated: result.truncated, warnings: result.warnings },
+    maxMessage - MESSAGE_HEADER_BYTES);
+}
+
+/**
+ * A listing that does not fit in one message is cut, last files first, until it does, and says so: a
+ * partial inventory the server can use beats a refusal. Each try measures the JSON once and drops files in
+ * proportion to the excess, so a few tries suffice.
+ */
+export function fitListing(reply: Body<'LIST_FILES_REPLY'>, maxBytes: number): Body<'LIST_FILES_REPLY'> {
+  const size = (r: Body<'LIST_FILES_REPLY'>): number => Buffer.byteLength(JSON.stringify(r), 'utf8');
+  let bytes = size(reply);
+  if (bytes <= maxBytes) return reply;
+  const all: Array<{ dir: InventoryDirectory; files: InventoryDirectory['Files'] }> = [];
+  const collect = (dirs: InventoryDirectory[]): void => {
+    for (const dir of dirs) {
+      all.push({ dir, files: dir.Files });
+      collect(dir.Directories);
+    }
+  };
+  collect(reply.report.Directories);
+  const total = all.reduce((n, d) => n + d.files.length, 0);
+  let keep = total;
+  const note = (kept: number): string => `the listing was cut to ${kept} of ${total} files to fit the link's ${maxBytes + MESSAGE_HEADER_BYTES}-byte ` +
+    'messages; narrow the software inventory filters to see the rest';
+  for (let attempt = 0; attempt < 20 && bytes > maxBytes && keep > 0; attempt++) {
+    keep = Math.max(0, Math.floor(keep * (maxBytes / bytes) * 0.95) - 1);
+    let left = keep;
+    for (const d of all) {
+      d.dir.Files = d.files.slice(0, Math.max(0, left));
+      left -= d.dir.Files.length;
+    }
+    reply = { ...reply, truncated: true, warnings: [...reply.warnings.filter((w) => !w.startsWith('the listing was cut')), note(keep)] };
+    bytes = size(reply);
+  }
+  return reply;
 }
 
 export async function removeFileReply(ctx: AgentContext, body: Body<'REMOVE_FILE'>): Promise<Body<'REMOVE_FILE_REPLY'>> {

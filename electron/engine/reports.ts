@@ -10,6 +10,7 @@ import { buildFileReportAsync, buildInventoryAsync } from '../../shared/protocol
 import type { ClientSession } from './session.js';
 import { REPORT_KINDS, reportSettings, saveReportSettings, type ReportKind } from './client-settings.js';
 import { taskTransition } from './transitions.js';
+import { logOnce } from './reception.js';
 
 /** Largest file the station uploads in one file-collection POST (spec §13 sets no limit; decision). */
 export const MAX_COLLECTED_FILE_BYTES = 64 * 1024 * 1024;
@@ -53,7 +54,8 @@ export async function runReport(session: ClientSession, task: TaskRecord): Promi
   switch (kind) {
     case 'software-inventory': {
       const report = await target.softwareInventory(settings.FileFilterItems);
-      store.enqueue({ ...xml, reportType: 'SoftwareInventory', body: Buffer.from(await buildFileReportAsync(report), 'utf8'), summary: 'software inventory report' }, now);
+      for (const warning of report.warnings ?? []) logOnce(session, 'warn', `software inventory: ${warning}`);
+      store.enqueue({ ...xml, reportType: 'SoftwareInventory', body: Buffer.from(await buildFileReportAsync({ Directories: report.Directories }), 'utf8'), summary: 'software inventory report' }, now);
       break;
     }
     case 'machine-inventory': {

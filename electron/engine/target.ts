@@ -57,7 +57,8 @@ export interface Target {
   runCommand(commandLine: string, localDestination: string, signal?: AbortSignal, run?: CommandRun): Promise<CommandOutcome>;
   /** How a run recorded earlier ended (or that it is still to start) — never starts it a second time. */
   runOutcome(run: CommandRunRecord, signal?: AbortSignal): Promise<RunOutcome>;
-  softwareInventory(items: FileFilterItem[]): Promise<FileReport>;
+  /** The listing, with what the target could not list (`warnings`: cut short, unreadable folders). */
+  softwareInventory(items: FileFilterItem[]): Promise<FileReport & { warnings?: string[] }>;
   machineInventory(): Promise<Inventory>;
   collectFiles(items: FileFilterItem[]): Promise<CollectedFile[]>;
 }

@@ -176,7 +176,7 @@ export class TetheredTarget implements Target {
     return this.opts.commandTimeoutMs ?? 10 * 60 * 1000;
   }
 
-  async softwareInventory(items: FileFilterItem[]): Promise<FileReport> {
+  async softwareInventory(items: FileFilterItem[]): Promise<FileReport & { warnings?: string[] }> {
     return this.requireLink('take its software inventory').listFiles(items);
   }
 

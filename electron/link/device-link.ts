@@ -50,7 +50,7 @@ export interface DeviceLink {
   onClose(listener: (reason: string) => void): void;
   machineInventory(): Promise<Inventory>;
   /** Software inventory of the device's files (the device applies the filters). */
-  listFiles(items: FileFilterItem[]): Promise<FileReport>;
+  listFiles(items: FileFilterItem[]): Promise<FileReport & { warnings?: string[] }>;
   /**
    * How many bytes of `fileName` in `directory` (a device path) the device already holds from an earlier,
    * interrupted put of the same size and SHA-256 — 0 when none. The device's own checkpoint.

@@ -148,10 +148,11 @@ class StationLink implements DeviceLink {
     return (await this.requests.call(MessageType.MACHINE_INVENTORY, {}, 'MACHINE_INVENTORY_REPLY', 'report its machine inventory', this.requestTimeoutMs)).inventory;
   }
 
-  async listFiles(items: FileFilterItem[]): Promise<FileReport> {
+  async listFiles(items: FileFilterItem[]): Promise<FileReport & { warnings?: string[] }> {
     this.check('list-files', 'list its files');
     const reply = await this.requests.call(MessageType.LIST_FILES, { items }, 'LIST_FILES_REPLY', 'list its files', this.requestTimeoutMs);
-    return { Directories: reply.report.Directories };
+    // The device's warnings (a listing cut to fit the link, a folder it could not read) reach the technician.
+    return { Directories: reply.report.Directories, ...(reply.warnings.length > 0 ? { warnings: reply.warnings } : {}) };
   }
 
   async queryPutOffset(directory: string, fileName: string, size: number, sha256: string): Promise<number> {

@@ -3,11 +3,11 @@
 // for an id nobody waits for any more (the request timed out or was cancelled) is dropped; a message of a
 // type the request does not expect is a protocol violation and ends the link.
 import { readBody, type Body, type BodyName } from '../../shared/link/bodies.js';
+import { DockhandError } from '../../shared/model/errors.js';
 import { encodeJsonMessage, MessageType, messageTypeName, type Message } from '../../shared/link/messages.js';
 import type { LinkTimers } from '../../shared/link/timers.js';
 import { seconds } from '../../shared/link/limits.js';
 import { deviceRefusal, isViolation, linkFailure, misbehaving } from './link-failures.js';
-import { DockhandError } from '../../shared/model/errors.js';
 
 interface Entry {
   handle(message: Message): void;
@@ -54,11 +54,19 @@ export class RequestTable {
     for (const entry of entries) entry.fail(err);
   }
 
-  /** Reads and checks a JSON body the device sent; throws a protocol error naming what is wrong. */
-  read<N extends BodyName>(name: N, message: Message): Body<N> {
+  /**
+   * Reads and checks a JSON body the device sent; throws a protocol error naming what is wrong. An answer
+   * over the station's limits (shared/link/answer-limits.ts) fails only its request: the link stays up.
+   */
+  read<N extends BodyName>(name: N, message: Message, what = name as string): Body<N> {
     const read = readBody(name, message.body);
-    if (!read.ok) throw misbehaving(this.ctx.device, `sent a malformed ${name} (${read.problem})`);
-    return read.value;
+    if (read.ok) return read.value;
+    if (read.overLimit) {
+      throw new DockhandError('LINK', `${this.ctx.device} answered '${what}' with ${read.problem} (docs/link-protocol.md §6.2)`, {
+        detail: { overLimit: true },
+      });
+    }
+    throw misbehaving(this.ctx.device, `sent a malformed ${name} (${read.problem})`);
   }
 
   /** Throws the device's ERROR as a DockhandError, or a protocol error for any type but `expected`. */
@@ -111,7 +119,7 @@ export class RequestTable {
           let value: Body<N>;
           try {
             this.expect(message, replyType, what);
-            value = this.read(reply, message);
+            value = this.read(reply, message, what);
           } catch (err) {
             reject(err as Error);
             if (isViolation(err)) throw err; // a protocol violation also ends the link

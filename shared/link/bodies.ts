@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { FileReport, Inventory, InventoryDirectory } from '../protocol/types.js';
 import { MAX_COMMAND_LINE_CHARS, MAX_PATH_CHARS } from './limits.js';
 import { parseJsonBody } from './messages.js';
+import { answerLimitProblem } from './answer-limits.js';
 
 const size = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const path = z.string().max(MAX_PATH_CHARS);
@@ -104,7 +105,12 @@ export type Body<N extends BodyName> = z.infer<(typeof Bodies)[N]>;
  * Validates a parsed JSON body; returns the typed value or a one-line description of what is wrong
  * (`offset: expected number, received string`), for the error the receiver raises.
  */
-export function checkBody<N extends BodyName>(name: N, value: unknown): { ok: true; value: Body<N> } | { ok: false; problem: string } {
+export type BodyCheck<N extends BodyName> = { ok: true; value: Body<N> } | { ok: false; problem: string; overLimit?: true };
+
+export function checkBody<N extends BodyName>(name: N, value: unknown): BodyCheck<N> {
+  // The answer limits first: they bound the schema's work, and their breach is not a malformed message.
+  const limit = answerLimitProblem(name, value);
+  if (limit !== undefined) return { ok: false, problem: limit, overLimit: true };
   const result = Bodies[name].safeParse(value);
   if (result.success) return { ok: true, value: result.data as Body<N> };
   const issue = result.error.issues[0];
@@ -113,7 +119,7 @@ export function checkBody<N extends BodyName>(name: N, value: unknown): { ok: tr
 }
 
 /** A received message body: JSON parsed and checked against `name`'s schema, or what is wrong with it. */
-export function readBody<N extends BodyName>(name: N, body: Uint8Array): { ok: true; value: Body<N> } | { ok: false; problem: string } {
+export function readBody<N extends BodyName>(name: N, body: Uint8Array): BodyCheck<N> {
   let value: unknown;
   try {
     value = parseJsonBody(body);

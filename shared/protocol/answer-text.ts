@@ -36,13 +36,14 @@ export function htmlWords(html: string, max = WORDS_CHARS): string {
   const page = html.slice(0, LOOK_AT_CHARS);
   const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(page)?.[1] ?? '';
   const body = page
-    .replace(/<(script|style|head|template|noscript)\b[\s\S]*?(?:<\/\1\s*>|$)/gi, ' ')
+    .replace(/<(script|style|head|title|template|noscript)\b[\s\S]*?(?:<\/\1\s*>|$)/gi, ' ')
     .replace(/<!--[\s\S]*?(?:-->|$)/g, ' ')
     .replace(/<[^>]*>?/g, ' ');
-  const words = [oneLine(decodeSome(title.replace(/<[^>]*>/g, ' ')), max), oneLine(decodeSome(body), max * 2)]
-    .filter((w) => w !== '');
-  if (words.length === 2 && words[1]!.startsWith(words[0]!)) words.shift();
-  return oneLine(words.join(' — '), max);
+  const heading = oneLine(decodeSome(title.replace(/<[^>]*>/g, ' ')), max);
+  let text = oneLine(decodeSome(body), max * 2);
+  // Error pages repeat their title as the first heading: say it once.
+  if (heading !== '' && text.startsWith(heading)) text = text.slice(heading.length).trim();
+  return oneLine([heading, text].filter((w) => w !== '').join(' — '), max);
 }
 
 /**

@@ -326,3 +326,20 @@ test('the station ignores frames of a session it does not have (only a device an
   await assert.rejects(linkPromise, isLink(/no answer to HELLO/));
   assert.ok(seen.length > 0 && seen.every((type) => type === FrameType.HELLO), 'only HELLOs, no RESET');
 });
+
+test('an answer over the station\'s item limits fails that request only, in words; the link stays up', async (t) => {
+  let items = 5000;
+  const { link } = await open(t, {
+    onMessage: (m, dev) => {
+      if (m.type !== MessageType.MACHINE_INVENTORY) return;
+      dev.reply(MessageType.MACHINE_INVENTORY_REPLY, m.id, {
+        inventory: { type: 'machine', Items: Array.from({ length: items }, (_, i) => ({ name: 'Device_FileSystem', Properties: [{ name: 'Name', value: `v${i}` }] })) },
+      });
+    },
+  }, { maxMessage: 4 * 1024 * 1024 });
+  await assert.rejects(link.machineInventory(),
+    isLink(/answered 'report its machine inventory' with a machine inventory of 5,000 items; the station takes at most 4,096 \(docs\/link-protocol\.md §6\.2\)/));
+  assert.equal(link.closed, false, 'a device over a limit is not a protocol violation');
+  items = 3;
+  assert.equal((await link.machineInventory()).Items.length, 3);
+});

@@ -244,7 +244,7 @@ test('FileReport: round-trips with no declaration and no namespace', () => {
 test('Inventory: a real-client-like report parses, repeated items kept; round-trips', () => {
   const v = parseInventory(fixture('ce421-inventory.xml'));
   assert.equal(v.type, 'machine');
-  assert.deepEqual(v.Items.filter((i) => i.name === 'Device_FileSystem').map((i) => i.Properties[0]?.value), ['\\', '\\Storage Card']);
+  assert.deepEqual(v.Items.filter((i) => i.name === 'Device_FileSystem').map((i) => i.Properties[0]?.value), ['root', 'Storage Card']);
   assert.equal(v.Items[2]?.Properties.find((p) => p.name === 'Bandwidth')?.value, '10000000');
   const xml = buildInventory(v);
   assert.ok(xml.startsWith('<Inventory type="machine">'));

@@ -8,7 +8,8 @@ import { formatDmDuration, parsePositiveDmDuration } from './dmtime.js';
 import { formatDecimal, parseUint32 } from './numbers.js';
 import { ProtocolError, inContext } from './errors.js';
 import { el, need, serialize, textEl, type XNode } from './writer.js';
-import type { ParseOptions } from './xml.js';
+import type { ParseOptions, XmlNode } from './xml.js';
+import { runInSlices, runToEnd, SliceClock, type Stepper } from './work-slices.js';
 
 const DOC = 'PollResponse';
 const REPORT_BLOCKS = ['SoftwareInventorySettings', 'FileCollectionSettings', 'MachineInventorySettings'] as const;
@@ -26,21 +27,32 @@ const PACKAGE_LIST_CHILDREN = new Set(['Package']);
 export const MAX_POLL_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 export function parsePollResponse(xml: string, options?: ParseOptions): PollResponse {
-  return readPollResponse(openDocument(xml, DOC, options, MAX_POLL_RESPONSE_BYTES));
+  const reader = pollResponseReader(openDocument(xml, DOC, options, MAX_POLL_RESPONSE_BYTES));
+  runToEnd(reader.step);
+  return reader.result();
 }
 
-/** parsePollResponse for answers that may be long (thousands of packages): yields while it reads the XML. */
+/** parsePollResponse for answers that may be long (thousands of packages): it yields while it reads. */
 export async function parsePollResponseAsync(xml: string, options?: ParseOptions): Promise<PollResponse> {
-  return readPollResponse(await openDocumentAsync(xml, DOC, options, MAX_POLL_RESPONSE_BYTES));
+  const reader = pollResponseReader(await openDocumentAsync(xml, DOC, options, MAX_POLL_RESPONSE_BYTES));
+  await runInSlices(reader.step);
+  return reader.result();
+}
+
+export function readPollResponse(root: El): PollResponse {
+  const reader = pollResponseReader(root);
+  runToEnd(reader.step);
+  return reader.result();
 }
 
 /**
  * Reads leniently (the reception rule, docs/protocol-decisions.md): a setting or filter item that cannot be
  * read is left out and noted in `ignored`, and everything else applies. Only the package list is treated
  * with care, since the client removes what is not listed: when it is missing or a Package cannot be read,
- * `packageListIncomplete` says why, and the client must then remove nothing.
+ * `packageListIncomplete` says why, and the client must then remove nothing. The package list, the one part
+ * that may be long, is read in slices (`step`).
  */
-export function readPollResponse(root: El): PollResponse {
+function pollResponseReader(root: El): { step: Stepper; result: () => PollResponse } {
   root.ignoreUnknown(ROOT_CHILDREN);
   const settings: PollResponseSettings = {};
   const s = root.lenient(() => root.child('Settings'));
@@ -64,30 +76,47 @@ export function readPollResponse(root: El): PollResponse {
   } else if (lists.length > 1) {
     unreadable.push(`the answer has ${lists.length} <ApplicablePackages> lists`);
   }
+  for (const list of lists) list.ignoreUnknown(PACKAGE_LIST_CHILDREN);
   // No ApplicablePackages is not the same as an empty one, and a Package without an ID could be any package:
   // the device removes every package that is not listed, so an unreadable list must never remove anything.
   const seen = new Set<string>();
-  for (const list of lists) {
-    list.ignoreUnknown(PACKAGE_LIST_CHILDREN);
-    // The one list that may be long (every package of a fleet): read straight from the nodes, no El each.
-    let n = 0;
-    for (const node of list.node.children) {
-      if (node.ns !== '' || node.name !== 'Package') continue;
-      n += 1;
-      const id = trimXml(node.attrs.get('ID') ?? '');
-      if (id !== '') {
-        if (!seen.has(id)) result.ApplicablePackages.push(id);
-        seen.add(id);
-        continue;
+  const clock = new SliceClock();
+  let listIndex = 0;
+  let childIndex = 0;
+  let n = 0; // Package number within the current list, for paths
+  const step: Stepper = (deadline) => {
+    for (; listIndex < lists.length; listIndex++, childIndex = 0, n = 0) {
+      const list = lists[listIndex] as El;
+      const children = list.node.children;
+      // Read straight from the nodes, no El each: this list holds every package of a fleet.
+      for (; childIndex < children.length; childIndex++) {
+        if (clock.due(deadline)) return false;
+        const node = children[childIndex] as XmlNode;
+        if (node.ns !== '' || node.name !== 'Package') continue;
+        n += 1;
+        const id = trimXml(node.attrs.get('ID') ?? '');
+        if (id !== '') {
+          if (!seen.has(id)) result.ApplicablePackages.push(id);
+          seen.add(id);
+          continue;
+        }
+        const at = `${list.path}/Package[${n}]`;
+        list.ignore(node.attrs.has('ID') ? 'attribute ID is empty' : 'missing required attribute ID', at);
+        unreadable.push(`${at} has no ID`);
       }
-      const at = `${list.path}/Package[${n}]`;
-      list.ignore(node.attrs.has('ID') ? 'attribute ID is empty' : 'missing required attribute ID', at);
-      unreadable.push(`${at} has no ID`);
     }
-  }
-  if (unreadable.length > 0) result.packageListIncomplete = `${unreadable.slice(0, 3).join('; ')}${unreadable.length > 3 ? `; and ${unreadable.length - 3} more` : ''}`;
-  if (root.ignored.length > 0) result.ignored = root.ignored;
-  return result;
+    return true;
+  };
+  return {
+    step,
+    result: () => {
+      if (unreadable.length > 0) {
+        result.packageListIncomplete = `${unreadable.slice(0, 3).join('; ')}${unreadable.length > 3 ? `; and ${unreadable.length - 3} more` : ''}`;
+      }
+      if (root.ignored.length > 0) result.ignored = root.ignored;
+      return result;
+    },
+  };
 }
 
 function readClientSettings(cs: El): ClientSettings {

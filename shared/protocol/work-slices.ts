@@ -31,7 +31,7 @@ export async function runInSlices(step: Stepper, sliceMs = SLICE_MS): Promise<vo
  */
 export class SliceClock {
   private count = 0;
-  constructor(private readonly every = 512) {}
+  constructor(private readonly every = 64) {}
 
   due(deadline: number): boolean {
     if (deadline === Number.POSITIVE_INFINITY) return false;

@@ -56,6 +56,7 @@ function escapeAttr(text: string): string {
 }
 
 const isNode = (c: XNode | undefined): c is XNode => c !== undefined;
+const NO_CHILDREN: XNode[] = [];
 
 // eslint-disable-next-line no-control-regex
 const FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff\ud800-\udfff]/;
@@ -95,7 +96,7 @@ function repeatedNames(children: XNode[]): Set<string> {
 
 function serializer(root: XNode, opts: SerializeOptions, out: (text: string) => void): Stepper {
   const document = root.name;
-  const clock = new SliceClock(256);
+  const clock = new SliceClock();
   const check = (value: string, frame: Frame, attr?: string): string => {
     if (typeof value === 'string' && !forbiddenChar(value)) return value;
     const at = `${pathOf(frame)}${attr === undefined ? '' : `/@${attr}`}`;
@@ -106,7 +107,7 @@ function serializer(root: XNode, opts: SerializeOptions, out: (text: string) => 
     const frame: Frame = {
       node, parent, step, next: 0,
       indent: parent === undefined ? '' : `${parent.indent}  `,
-      children: node.children === undefined ? [] : node.children.filter(isNode),
+      children: node.children === undefined || node.children.length === 0 ? NO_CHILDREN : node.children.filter(isNode),
       more: node.more !== undefined && node.more.count > 0 ? node.more : undefined,
     };
     let attrText = parent === undefined && opts.namespace ? ` xmlns="${DM_NAMESPACE}"` : '';

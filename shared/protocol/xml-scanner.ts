@@ -121,7 +121,7 @@ export class XmlScanner {
   private at: number;
   private readonly stack: Open[] = [];
   private top: XmlNode | undefined;
-  private readonly clock = new SliceClock(256);
+  private readonly clock = new SliceClock();
 
   constructor(private readonly text: string, private readonly document: string, start = 0) {
     this.at = start;

@@ -78,7 +78,7 @@ export async function softwareInventory(
 ): Promise<SoftwareInventoryResult> {
   const walk = await walkFileFilters(root, items, { maxEntries: opts.maxEntries });
   for (const warning of walk.warnings) opts.onWarning?.(warning);
-  const clock = new SliceClock(256);
+  const clock = new SliceClock();
   const slice = { deadline: performance.now() + SLICE_MS };
   const directories: InventoryDirectory[] = [];
   for (const dir of walk.directories) directories.push(await directoryEntry(dir, clock, slice));

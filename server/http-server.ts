@@ -13,6 +13,7 @@ import { servePackageFile } from './package-files.js';
 import { InputError } from './input-error.js';
 import { WriteBatch } from './write-batch.js';
 import { PollAnswers } from './poll-answers.js';
+import { useParseWorker } from '../electron/protocol/parse-off-thread.js';
 
 export interface ServerOptions {
   dataDir: string;
@@ -94,8 +95,9 @@ function answerError(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
     sendText(res, 413, `request body too large (limit ${err.limit} bytes)`, { Connection: 'close' });
   } else if (err instanceof ProtocolError || err instanceof BadRequestError) {
     sendText(res, 400, err.message);
-  } else if (req.destroyed || res.destroyed) {
-    // the client went away mid-request; there is nobody to answer
+  } else if (res.destroyed || req.socket.destroyed) {
+    // the client went away mid-request; there is nobody to answer (a request whose body was read whole is
+    // destroyed too, yet its client still waits for the answer)
   } else {
     ctx.log(`error: ${req.method} ${req.url}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
     sendText(res, 500, 'internal server error');
@@ -156,6 +158,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
+  // Large device documents are parsed in the parse worker while the server runs; it ends at close.
+  const releaseParseWorker = useParseWorker();
   return {
     url: `http://${shownHost}:${port}`,
     port,
@@ -163,6 +167,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => {
           db.close();
+          releaseParseWorker();
           resolve();
         });
         // in-flight downloads and idle keep-alive connections are cut: shutting down means now

@@ -18,7 +18,7 @@ import type { EventPhase, PackageRecord, TaskRecord } from '../../shared/model/c
 import { DockhandError, describeError } from '../../shared/model/errors.js';
 import { NO_WAIT, type TaskWait } from '../../shared/model/wait.js';
 import {
-  buildPackageLocationRequest, flagsAllow, parsePackageLocation, FLAG_CRADLED, FLAG_HIGH_BANDWIDTH, FLAG_LOW_BANDWIDTH,
+  buildPackageLocationRequest, flagsAllow, FLAG_CRADLED, FLAG_HIGH_BANDWIDTH, FLAG_LOW_BANDWIDTH,
   type ConnectionState,
 } from '../../shared/protocol/index.js';
 import type { StatusParameter } from '../../shared/protocol/types.js';
@@ -27,6 +27,7 @@ import { advancePhase, packageTransition, taskTransition, type PhaseEvent } from
 import { CommandJournal } from './command-journal.js';
 import { runCommandOnce } from './command-run.js';
 import { logIgnored } from './reception.js';
+import { parseOffThread } from '../protocol/parse-off-thread.js';
 
 /** What a due download event waits for before it may run; NO_WAIT when it may run now. */
 export function downloadCondition(pkg: PackageRecord, conn: ConnectionState): TaskWait {
@@ -53,7 +54,7 @@ async function locate(session: ClientSession, pkg: PackageRecord): Promise<strin
     ClientLocation: { IPAddresses: await session.target.ipAddresses() },
   });
   const res = await session.post('LocationRequest', req);
-  const location = parsePackageLocation(res.body.toString('utf8'));
+  const location = await parseOffThread('PackageLocation', res.body);
   logIgnored(session, 'PackageLocation', location.ignored, pkg.id);
   const http = location.Locations.find((l) => l.URL && /^https?:\/\//i.test(l.URL));
   if (!http?.URL) {

@@ -2,8 +2,9 @@
 // StartTime made absolute (UTC or the target's local time), recurrence, flags, and whether the package
 // is required or waits for a technician's acceptance.
 import type { TaskRecord } from '../../shared/model/client.js';
-import { buildInstructionsRequest, dmTimeToDate, parseInstructions, ProtocolError } from '../../shared/protocol/index.js';
+import { buildInstructionsRequest, dmTimeToDate, ProtocolError } from '../../shared/protocol/index.js';
 import { NO_WAIT } from '../../shared/model/wait.js';
+import { parseOffThread } from '../protocol/parse-off-thread.js';
 import type { ClientSession } from './session.js';
 import { packageTransition, taskTransition } from './transitions.js';
 
@@ -11,7 +12,7 @@ export async function runInstruction(session: ClientSession, task: TaskRecord): 
   const { store } = session;
   const id = task.packageId;
   const res = await session.post('InstructionRequest', buildInstructionsRequest({ PackageID: id }));
-  const instructions = parseInstructions(res.body.toString('utf8'), id);
+  const instructions = await parseOffThread('Instructions', res.body, { requestedId: id });
   const p = instructions.Packages[0];
   if (!p) throw new ProtocolError('Instructions', '/Instructions', 'no Package element');
   // A4: the codec already trusts the ID that was asked for and says so in `warnings`.

@@ -2,9 +2,8 @@
 // settings, wanted reports), and reconcile the client database against the list.
 import type { TaskRecord } from '../../shared/model/client.js';
 import type { PollResponse } from '../../shared/protocol/types.js';
-import {
-  buildPollRequest, htmlPageWords, looksLikeHtml, parsePollResponseAsync, ProtocolError,
-} from '../../shared/protocol/index.js';
+import { buildPollRequest, htmlPageWords, looksLikeHtml, ProtocolError } from '../../shared/protocol/index.js';
+import { parseOffThread } from '../protocol/parse-off-thread.js';
 import { describeError } from '../../shared/model/errors.js';
 import type { ClientSession } from './session.js';
 import { applyClientSettings, CLIENT_VERSION, MANAGEMENT_SYSTEM_NAME } from './client-settings.js';
@@ -49,13 +48,15 @@ export async function runPoll(session: ClientSession, task: TaskRecord): Promise
 /**
  * The poll answer, whatever its Content-Type: a DM document with or without declaration and namespace. A page
  * that is HTML (a captive portal's login, a proxy's error page) is named as such, in one line, with the server.
+ * A long package list is read in the parse worker, so other targets never wait for it.
  */
 async function readPollAnswer(session: ClientSession, res: DmResponse): Promise<PollResponse> {
-  const text = res.body.toString('utf8');
+  // The page's start is enough to tell HTML and to describe it (answer-text.ts looks at no more).
+  const start = res.body.subarray(0, 64 * 1024).toString('utf8');
   const server = hostOf(session.settings().server);
-  if (looksLikeHtml(text)) throw new ProtocolError('PollResponse', '', `the server ${server} answered with ${htmlPageWords(text)}`);
+  if (looksLikeHtml(start)) throw new ProtocolError('PollResponse', '', `the server ${server} answered with ${htmlPageWords(start)}`);
   try {
-    return await parsePollResponseAsync(text);
+    return await parseOffThread('PollResponse', res.body);
   } catch (err) {
     if (!(err instanceof ProtocolError)) throw err;
     throw new ProtocolError(err.document, err.path, `the server ${server} answered with a poll response Dockhand cannot read: ${err.problem}`, { cause: err });

@@ -22,6 +22,7 @@ import type { DeviceLink } from '../link/device-link.js';
 import { checkStationRoot, deviceFolder, deviceIdProblem, legacyDeviceFolderName, protectOwnFolder, shownId } from '../engine/confine.js';
 import { DockhandError } from '../../shared/model/errors.js';
 import { downloadNeed, retryDownloadsWaitingForRoom, StorageGuard, storageEvent } from './storage-guard.js';
+import { useParseWorker } from '../protocol/parse-off-thread.js';
 
 export interface StationOptions {
   dataDir: string;
@@ -93,6 +94,8 @@ export class Station {
   private readonly refusedDocks = new Set<string>();
   /** Holds the work back while the data folder's disk is full (and says so), instead of dying. */
   readonly storage: StorageGuard;
+  /** Large server documents are parsed in the parse worker while the station runs; it ends at close. */
+  private readonly releaseParseWorker = useParseWorker();
 
   private constructor(
     readonly opts: StationOptions & { root: string },
@@ -400,6 +403,7 @@ export class Station {
     }
     this.cache.close();
     this.unprotect();
+    this.releaseParseWorker();
   }
 }
 

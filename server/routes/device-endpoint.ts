@@ -3,10 +3,8 @@
 // one we know, the root element of the body decides (spec A1): that is how download status POSTs from
 // clients that send no action are still understood.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  parseDocument, parseFileReport, parseInstructionsRequest, parseInventory, parsePackageLocationRequest,
-  parsePollRequest, parseStatus, readDeviceHeaders,
-} from '../../shared/protocol/index.js';
+import { readDeviceHeaders } from '../../shared/protocol/index.js';
+import { parseOffThread } from '../../electron/protocol/parse-off-thread.js';
 import type { DmDocument } from '../../shared/protocol/types.js';
 import type { DeviceHeaders } from '../../shared/protocol/headers.js';
 import type { ServerContext } from '../context.js';
@@ -17,9 +15,6 @@ import { handleInstructionsRequest } from './instructions.js';
 import { handleLocationRequest } from './location.js';
 import { handleStatus } from './status.js';
 import { handleFileCollection, handleMachineInventory, handleSoftwareInventory } from './reports.js';
-
-// TextDecoder drops a UTF-8 byte order mark, which some clients put before `<?xml`.
-const decoder = new TextDecoder('utf-8');
 
 export async function handleDevicePost(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const headers = readDeviceHeaders(req.headers);
@@ -43,19 +38,21 @@ export async function handleDevicePost(ctx: ServerContext, req: IncomingMessage,
 
   const big = isReport || headers.action === undefined;
   const maxBytes = big ? Math.max(ctx.limits.reportBytes, ctx.limits.documentBytes) : ctx.limits.documentBytes;
-  const xml = decoder.decode(await readBody(req, maxBytes));
+  // Bytes, read as UTF-8 (a byte order mark before `<?xml` is dropped); a large body (a 30 MB software
+  // inventory) is parsed in the parse worker, so other devices are answered meanwhile.
+  const body = await readBody(req, maxBytes);
   const opts = { maxBytes };
   switch (headers.action) {
-    case 'Poll': return handlePoll(ctx, res, deviceId, headers, parsePollRequest(xml, opts));
-    case 'InstructionRequest': return handleInstructionsRequest(ctx, res, deviceId, parseInstructionsRequest(xml, opts));
-    case 'LocationRequest': return handleLocationRequest(ctx, req, res, parsePackageLocationRequest(xml, opts));
-    case 'Status': return handleStatus(ctx, res, deviceId, parseStatus(xml, opts));
+    case 'Poll': return handlePoll(ctx, res, deviceId, headers, await parseOffThread('DevicePoll', body, opts));
+    case 'InstructionRequest': return handleInstructionsRequest(ctx, res, deviceId, await parseOffThread('InstructionsRequest', body, opts));
+    case 'LocationRequest': return handleLocationRequest(ctx, req, res, await parseOffThread('PackageLocationRequest', body, opts));
+    case 'Status': return handleStatus(ctx, res, deviceId, await parseOffThread('Status', body, opts));
     case 'Report':
-      if (headers.reportType === 'SoftwareInventory') return handleSoftwareInventory(ctx, res, deviceId, parseFileReport(xml, opts));
-      if (headers.reportType === 'MachineInventory') return handleMachineInventory(ctx, res, deviceId, parseInventory(xml, opts));
-      return dispatchByRoot(ctx, req, res, headers, deviceId, parseDocument(xml, opts));
+      if (headers.reportType === 'SoftwareInventory') return handleSoftwareInventory(ctx, res, deviceId, await parseOffThread('FileReport', body, opts));
+      if (headers.reportType === 'MachineInventory') return handleMachineInventory(ctx, res, deviceId, await parseOffThread('Inventory', body, opts));
+      return dispatchByRoot(ctx, req, res, headers, deviceId, await parseOffThread('document', body, opts));
     case undefined:
-      return dispatchByRoot(ctx, req, res, headers, deviceId, parseDocument(xml, opts));
+      return dispatchByRoot(ctx, req, res, headers, deviceId, await parseOffThread('document', body, opts));
   }
 }
 

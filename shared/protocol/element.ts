@@ -8,20 +8,9 @@
 // work per element. The reception rule (docs/protocol-decisions.md) lives here too: `lenient` reads a part
 // the client can do without, and turns its problem into an Ignored note instead of refusing the document.
 import { ProtocolError, inContext, quote } from './errors.js';
-import { parseXml, parseXmlAsync, DEFAULT_MAX_DOCUMENT_BYTES, type ParseOptions, type XmlNode } from './xml.js';
+import { parseXml, DEFAULT_MAX_DOCUMENT_BYTES, type ParseOptions, type XmlNode } from './xml.js';
 import type { Ignored } from './types.js';
-
-/** XML whitespace only: a no-break space inside a value is data, not layout. */
-export function trimXml(text: string): string {
-  // Index scans, not a /\s+$/ regular expression: that one backtracks quadratically over a long inner run.
-  let start = 0;
-  let end = text.length;
-  while (start < end && isXmlSpace(text.charCodeAt(start))) start += 1;
-  while (end > start && isXmlSpace(text.charCodeAt(end - 1))) end -= 1;
-  return start === 0 && end === text.length ? text : text.slice(start, end);
-}
-
-const isXmlSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+import { trimXml } from './xml-space.js';
 
 export class El {
   private pathText: string | undefined;
@@ -181,13 +170,6 @@ export class El {
 export function openDocument(xml: string, document: string, options: ParseOptions | undefined,
   defaultMax = DEFAULT_MAX_DOCUMENT_BYTES): El {
   const root = parseXml(xml, document, options?.maxBytes ?? defaultMax);
-  return rootElement(root, document);
-}
-
-/** openDocument, giving the event loop back while it reads a large document. */
-export async function openDocumentAsync(xml: string, document: string, options: ParseOptions | undefined,
-  defaultMax = DEFAULT_MAX_DOCUMENT_BYTES): Promise<El> {
-  const root = await parseXmlAsync(xml, document, options?.maxBytes ?? defaultMax);
   return rootElement(root, document);
 }
 

@@ -18,7 +18,7 @@ export {
 } from './headers.js';
 export { parseBooleanText } from './booleans.js';
 export { parsePollRequest, buildPollRequest } from './poll-request.js';
-export { parsePollResponse, parsePollResponseAsync, buildPollResponse, MAX_POLL_RESPONSE_BYTES } from './poll-response.js';
+export { parsePollResponse, buildPollResponse, MAX_POLL_RESPONSE_BYTES } from './poll-response.js';
 export { parseInstructionsRequest, buildInstructionsRequest } from './instructions-request.js';
 export { parseInstructions, buildInstructions, DOCKHAND_NAMESPACE } from './instructions.js';
 export { parsePackageLocationRequest, buildPackageLocationRequest } from './package-location-request.js';

@@ -1,7 +1,8 @@
 // §5 Poll Response (`PollResponse`, server → device): the full list of packages the device should have,
 // plus optional client and report settings.
 import type { ClientSettings, FileFilterItem, PollResponse, PollResponseSettings, ReportSettings } from './types.js';
-import { El, openDocument, openDocumentAsync, trimXml } from './element.js';
+import { El, openDocument } from './element.js';
+import { trimXml } from './xml-space.js';
 import { parsePollServer } from './poll-server.js';
 import { parseBoolean, formatBoolean } from './booleans.js';
 import { formatDmDuration, parsePositiveDmDuration } from './dmtime.js';
@@ -9,7 +10,7 @@ import { formatDecimal, parseUint32 } from './numbers.js';
 import { ProtocolError, inContext } from './errors.js';
 import { el, need, serialize, textEl, type XNode } from './writer.js';
 import type { ParseOptions, XmlNode } from './xml.js';
-import { runInSlices, runToEnd, SliceClock, type Stepper } from './work-slices.js';
+import { runToEnd, SliceClock, type Stepper } from './work-slices.js';
 
 const DOC = 'PollResponse';
 const REPORT_BLOCKS = ['SoftwareInventorySettings', 'FileCollectionSettings', 'MachineInventorySettings'] as const;
@@ -29,13 +30,6 @@ export const MAX_POLL_RESPONSE_BYTES = 4 * 1024 * 1024;
 export function parsePollResponse(xml: string, options?: ParseOptions): PollResponse {
   const reader = pollResponseReader(openDocument(xml, DOC, options, MAX_POLL_RESPONSE_BYTES));
   runToEnd(reader.step);
-  return reader.result();
-}
-
-/** parsePollResponse for answers that may be long (thousands of packages): it yields while it reads. */
-export async function parsePollResponseAsync(xml: string, options?: ParseOptions): Promise<PollResponse> {
-  const reader = pollResponseReader(await openDocumentAsync(xml, DOC, options, MAX_POLL_RESPONSE_BYTES));
-  await runInSlices(reader.step);
   return reader.result();
 }
 

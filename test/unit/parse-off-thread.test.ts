@@ -1,0 +1,181 @@
+// Large documents are parsed in the parse worker (electron/protocol/parse-off-thread.ts), so the event loop
+// that serves every other device is never held for long. Held is measured structurally, not by the wall
+// clock (several test processes share this machine, and a waiting thread is not a working one): a probe
+// runs on every turn of the event loop and records the CPU time the main thread spent between two turns
+// (process.threadCpuUsage). The worker's own CPU time is not the main thread's, so a parse held on the event
+// loop shows as one long turn, and one read in slices as many short ones.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { threadId } from 'node:worker_threads';
+import {
+  buildFileReport, buildPollResponse, MAX_POLL_RESPONSE_BYTES, MAX_REPORT_BYTES, parseFileReport, parsePollResponse, ProtocolError,
+} from '../../shared/protocol/index.js';
+import type { FileReport, InventoryFile } from '../../shared/protocol/types.js';
+import {
+  closeParseWorker, OFF_THREAD_FROM, parseOffThread, parseWorkerState, useParseWorker,
+} from '../../electron/protocol/parse-off-thread.js';
+import { PIECE_ITEMS } from '../../electron/protocol/result-pieces.js';
+
+const when = '2025-01-06 09:00:00';
+// Every file's element is as long as every other's (fixed-width numbers), so the size of a report is exact.
+const file = (i: number): InventoryFile => ({
+  Name: `file-${String(i).padStart(6, '0')}.dll`, Version: '1.0.0.0', Company: 'Contoso Ltd.',
+  Description: 'a library of the line-of-business application', Size: 1_000_000 + i,
+  Created: when, LastModified: when, LastAccessed: when, Attributes: 'ARCHIVE',
+});
+const report = (files: number): FileReport => ({
+  Directories: [{ Name: '\\Program Files', Created: when, Directories: [{ Name: '\\Program Files\\Empty', Directories: [], Files: [] }],
+    Files: Array.from({ length: files }, (_, i) => file(i)) }],
+});
+
+/** The largest FileReport of this shape that MAX_REPORT_BYTES allows. */
+function maximumReport(): { value: FileReport; bytes: Buffer } {
+  const base = Buffer.byteLength(buildFileReport(report(0)));
+  const perFile = Buffer.byteLength(buildFileReport(report(1))) - base;
+  const value = report(Math.floor((MAX_REPORT_BYTES - base) / perFile));
+  const bytes = Buffer.from(buildFileReport(value));
+  assert.ok(bytes.length <= MAX_REPORT_BYTES && bytes.length > MAX_REPORT_BYTES - perFile, `${bytes.length} bytes`);
+  return { value, bytes };
+}
+
+/** Runs `work` while a probe records the main thread's CPU time between consecutive event-loop turns. */
+async function holds<T>(work: () => Promise<T>): Promise<{ result: T; turns: number; longestCpuMs: number; longestWallMs: number }> {
+  let turns = 0;
+  let longestCpuMs = 0;
+  let longestWallMs = 0;
+  let running = true;
+  let lastCpu = process.threadCpuUsage();
+  let lastWall = performance.now();
+  const probe = (): void => {
+    const cpu = process.threadCpuUsage(lastCpu);
+    const now = performance.now();
+    longestCpuMs = Math.max(longestCpuMs, (cpu.user + cpu.system) / 1000);
+    longestWallMs = Math.max(longestWallMs, now - lastWall);
+    turns += 1;
+    lastCpu = process.threadCpuUsage();
+    lastWall = now;
+    if (running) setImmediate(probe);
+  };
+  setImmediate(probe);
+  try {
+    const result = await work();
+    probe();
+    return { result, turns, longestCpuMs, longestWallMs };
+  } finally {
+    running = false;
+  }
+}
+
+test('a maximum-size software inventory is parsed in the worker; the event loop is never held for 100 ms', async (t) => {
+  t.after(useParseWorker());
+  const { value, bytes } = maximumReport();
+  const before = parseWorkerState();
+  const { result, turns, longestCpuMs, longestWallMs } = await holds(() => parseOffThread('FileReport', bytes));
+  const after = parseWorkerState();
+  assert.ok(longestCpuMs < 100, `the main thread worked ${longestCpuMs.toFixed(0)} ms in one turn of the event loop ` +
+    `(${turns} turns; longest turn by the wall clock ${longestWallMs.toFixed(0)} ms)`);
+  assert.equal(after.parsedOffThread, before.parsedOffThread + 1, 'parsed in the worker');
+  assert.notEqual(after.threadId, threadId);
+  // The result came back in pieces, read over many turns: not one message the loop had to read whole.
+  assert.ok(turns > value.Directories[0]!.Files.length / PIECE_ITEMS, `${turns} turns`);
+  assert.deepEqual(result, value);
+});
+
+test('a maximum-size poll response is parsed in the worker, as inline, without holding the loop', async (t) => {
+  t.after(useParseWorker());
+  const id = (i: number) => `9A437CA5-5B17-4486-9E87-${String(i).padStart(12, '0')}`;
+  const poll = (n: number) => buildPollResponse({ Settings: { ClientSettings: { PollInterval: 3_600_000 } },
+    ApplicablePackages: Array.from({ length: n }, (_, i) => id(i)) });
+  const perId = Buffer.byteLength(poll(2)) - Buffer.byteLength(poll(1));
+  const base = Buffer.byteLength(poll(1)) - perId;
+  const ids = Array.from({ length: Math.floor((MAX_POLL_RESPONSE_BYTES - base) / perId) }, (_, i) => id(i));
+  const xml = poll(ids.length);
+  assert.ok(Buffer.byteLength(xml) <= MAX_POLL_RESPONSE_BYTES && Buffer.byteLength(xml) > MAX_POLL_RESPONSE_BYTES - perId, `${Buffer.byteLength(xml)} bytes`);
+  const before = parseWorkerState().parsedOffThread;
+  const { result, longestCpuMs, longestWallMs } = await holds(() => parseOffThread('PollResponse', Buffer.from(xml)));
+  assert.equal(parseWorkerState().parsedOffThread, before + 1);
+  assert.ok(longestCpuMs < 100, `${longestCpuMs.toFixed(0)} ms in one turn (wall ${longestWallMs.toFixed(0)} ms)`);
+  assert.deepEqual(result, parsePollResponse(xml));
+  assert.equal(result.ApplicablePackages.length, ids.length);
+});
+
+/** The error a parse rejects with, as document, path and problem. */
+async function failure(parse: () => unknown): Promise<ProtocolError> {
+  try {
+    await parse();
+  } catch (err) {
+    assert.ok(err instanceof ProtocolError, `expected a ProtocolError, got ${err instanceof Error ? err.stack : String(err)}`);
+    return err;
+  }
+  assert.fail('the parse did not fail');
+}
+
+test('a malformed large document gives the same ProtocolError through the worker as inline', async (t) => {
+  t.after(useParseWorker());
+  const good = buildFileReport(report(2000));
+  assert.ok(good.length > OFF_THREAD_FROM);
+  const cases = [
+    // not well-formed, found by the library's validator: line and column
+    good.replace('<File Name="file-001500.dll"', '<File Name="file-001500.dll" Name="again"'),
+    good.replace(/<\/Directory>\s*<\/FileReport>/, '</FileReport>'),
+    // well-formed, refused by the reader: the element path
+    good.replace(' Size="1001777"', ''),
+    // refused before parsing: a character XML forbids, with line and column; a DTD
+    good.replace('file-001999.dll', 'file-\u0001001999.dll'),
+    `<!DOCTYPE FileReport [<!ENTITY x "y">]>${good}`,
+    // the size limit
+    good.replace('</FileReport>', `${' '.repeat(MAX_REPORT_BYTES)}</FileReport>`),
+  ];
+  for (const xml of cases) {
+    const inline = await failure(() => parseFileReport(xml));
+    const before = parseWorkerState().parsedOffThread;
+    const off = await failure(() => parseOffThread('FileReport', Buffer.from(xml)));
+    assert.equal(parseWorkerState().parsedOffThread, before + 1, 'parsed in the worker');
+    assert.deepEqual([off.document, off.path, off.problem], [inline.document, inline.path, inline.problem]);
+    assert.equal(off.message, inline.message);
+  }
+  const repeated = cases[0]!;
+  const line = repeated.slice(0, repeated.indexOf('Name="again"')).split('\n').length;
+  assert.match((await failure(() => parseOffThread('FileReport', repeated))).problem,
+    new RegExp(`^not well-formed XML at line ${line}, column \\d+: Attribute 'Name' is repeated`));
+  assert.equal((await failure(() => parseOffThread('FileReport', cases[2]!))).path, '/FileReport/Directory[1]/File[1778]');
+});
+
+test('small documents are parsed inline, without the worker', async () => {
+  const before = parseWorkerState();
+  const xml = buildFileReport(report(3));
+  assert.deepEqual(await parseOffThread('FileReport', xml), parseFileReport(xml));
+  await failure(() => parseOffThread('FileReport', '<FileReport><Directory/></FileReport>'));
+  const after = parseWorkerState();
+  assert.equal(after.parsedInline, before.parsedInline + 2);
+  assert.equal(after.parsedOffThread, before.parsedOffThread);
+  assert.equal(after.started, before.started);
+});
+
+test('a worker closed in the middle of a parse fails that parse in words; the next parse starts another', async () => {
+  const xml = Buffer.from(buildFileReport(report(20_000)));
+  const cut = assert.rejects(parseOffThread('FileReport', xml), /the XML parse worker was closed before it answered/);
+  const started = parseWorkerState().started;
+  await closeParseWorker();
+  await cut;
+  assert.equal(parseWorkerState().running, false);
+  assert.equal((await parseOffThread('FileReport', xml)).Directories[0]?.Files.length, 20_000);
+  assert.equal(parseWorkerState().started, started + 1);
+  await closeParseWorker();
+});
+
+test('the worker ends when the last holder lets go, once its queue is done', async () => {
+  const xml = buildFileReport(report(1000));
+  const station = useParseWorker();
+  const server = useParseWorker();
+  await parseOffThread('FileReport', xml);
+  assert.equal(parseWorkerState().running, true);
+  station();
+  station(); // letting go twice counts once
+  assert.equal(parseWorkerState().running, true, 'the server still holds it');
+  const last = parseOffThread('FileReport', xml);
+  server();
+  assert.equal(parseWorkerState().running, true, 'a parse is still queued');
+  assert.equal((await last).Directories[0]?.Files.length, 1000);
+  assert.equal(parseWorkerState().running, false);
+});

@@ -38,6 +38,14 @@ describe('splitCommandLine (CommandLineToArgvW rules)', () => {
     assert.throws(() => splitCommandLine('"" x'), (e: unknown) => e instanceof DockhandError && /empty program name/.test(e.message));
     assert.throws(() => splitCommandLine('prog a\u0000b'), (e: unknown) => e instanceof DockhandError && /NUL/.test(e.message));
   });
+
+  test('a long run of blanks inside a server-supplied line is read in one pass', () => {
+    // Trimming with /^[ \t\r\n]+|[ \t\r\n]+$/ tried its second branch from every blank of an inner run and
+    // walked the run each time: quadratic, so this line would hold the station for hours (and this test would
+    // end in the runner's timeout). An index scan reads it in milliseconds.
+    const blanks = ' \t'.repeat(500_000);
+    assert.deepEqual(splitCommandLine(`prog${blanks}x${blanks}y\r\n`), ['prog', 'x', 'y']);
+  });
 });
 
 describe('OutputCapture', () => {

@@ -13,8 +13,10 @@
 // - Quote marks toggle quoting; a quote mark right after a closing quote is a literal `"` and leaves quoting
 //   off (so `"a""b"` is `a"b`, and `"""` outside quotes is one literal `"`), as CommandLineToArgvW does
 //   (the 2008 C runtime differs here; the Windows shell API is the reference for what a CE program got).
-// Deliberate difference: leading and trailing white space is ignored (it comes from XML indentation).
+// Deliberate difference: leading and trailing white space (XML's: space, tab, CR, LF) is ignored (it comes
+// from XML indentation).
 import { DockhandError } from '../../../shared/model/errors.js';
+import { trimXml } from '../../../shared/protocol/xml-space.js';
 
 const isBlank = (c: string | undefined): boolean => c === ' ' || c === '\t';
 
@@ -25,7 +27,9 @@ function emptyLine(commandLine: string): DockhandError {
 /** The program and arguments of a Windows command line; throws COMMAND_FAILED when there is no program. */
 export function splitCommandLine(commandLine: string): string[] {
   if (typeof commandLine !== 'string') throw emptyLine(String(commandLine));
-  const line = commandLine.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+  // Index scans, not /[ \t\r\n]+$/: the line comes from the server, and that expression is quadratic over an
+  // inner run of blanks (xml-space.ts).
+  const line = trimXml(commandLine);
   if (line === '') throw emptyLine(commandLine);
   if (line.includes('\u0000')) {
     throw new DockhandError('COMMAND_FAILED', 'the command line contains a NUL character, which no program can receive', { detail: { commandLine } });

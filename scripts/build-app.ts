@@ -1,5 +1,6 @@
-// Builds what Electron loads: dist/main.cjs (the shell + the engine it runs) and dist/preload.cjs (the
-// sandboxed preload, which cannot load modules and so must be one file). Run: `npm run build:app`.
+// Builds what Electron loads: dist/main.cjs (the shell + the engine it runs), dist/parse-worker.cjs (the
+// thread that parses large documents, scripts/parse-worker-bundle.ts) and dist/preload.cjs (the sandboxed
+// preload, which cannot load modules and so must be one file). Run: `npm run build:app`.
 //
 // Native modules stay outside the bundle (they are loaded from node_modules, unpacked from the asar by
 // electron-builder). The source uses `import.meta.url`/`dirname` to find files next to it (the demo
@@ -11,6 +12,7 @@ import { build, type Plugin } from 'esbuild';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { buildParseWorker, parseWorkerDefine } from './parse-worker-bundle.js';
 
 export const NATIVE_EXTERNALS = ['electron', 'better-sqlite3', 'serialport', '@serialport/*', 'usb'];
 /** Loaded from node_modules too: pdfkit reads its fonts and colour profile from files beside its code. */
@@ -49,7 +51,7 @@ const META_HELPER = `const __dockhandMeta = (rel) => {
   return { url: require('node:url').pathToFileURL(file).href, filename: file, dirname: require('node:path').dirname(file) };
 };`;
 
-export async function buildApp(opts: BuildAppOptions = {}): Promise<{ main: string; preload: string }> {
+export async function buildApp(opts: BuildAppOptions = {}): Promise<{ main: string; preload: string; parseWorker: string }> {
   const root = path.resolve(opts.root ?? path.join(import.meta.dirname, '..'));
   const outDir = path.resolve(opts.outDir ?? path.join(root, 'dist'));
   const common = {
@@ -58,6 +60,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<{ main: stri
   } as const;
   const main = path.join(outDir, 'main.cjs');
   const preload = path.join(outDir, 'preload.cjs');
+  const parseWorker = path.join(outDir, 'parse-worker.cjs');
   await build({
     ...common,
     entryPoints: [path.join(root, 'electron', 'main', 'index.ts')],
@@ -65,7 +68,10 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<{ main: stri
     external: [...NATIVE_EXTERNALS, ...FILE_READING_EXTERNALS],
     plugins: [importMetaShim(root)],
     banner: { js: META_HELPER },
+    // dist/ is one level below the app folder, as in the repository
+    define: parseWorkerDefine(path.join('dist', 'parse-worker.cjs')),
   });
+  await buildParseWorker({ root, outfile: parseWorker, minify: opts.minify ?? false });
   await build({
     ...common,
     // The sandboxed preload's require() knows only 'electron' and a few Node built-ins: bundle the rest.
@@ -74,7 +80,7 @@ export async function buildApp(opts: BuildAppOptions = {}): Promise<{ main: stri
     external: ['electron'],
     minify: true, // it is parsed on every page load; the source map keeps it readable
   });
-  return { main, preload };
+  return { main, preload, parseWorker };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

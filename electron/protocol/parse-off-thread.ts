@@ -93,7 +93,13 @@ class ParseWorker {
     try {
       return await new Promise<ParseResults[K]>((resolve, reject) => {
         this.jobs.set(id, { resolve: resolve as (v: unknown) => void, reject, port: port1 });
-        worker.postMessage(job, [port2]);
+        try {
+          worker.postMessage(job, [port2]);
+        } catch (err) {
+          this.jobs.delete(id);
+          port1.close();
+          reject(err);
+        }
       });
     } finally {
       this.busy -= 1;

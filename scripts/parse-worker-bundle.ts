@@ -20,13 +20,16 @@ export function parseWorkerDefine(file: string): Record<string, string> {
   return { DOCKHAND_PARSE_WORKER: JSON.stringify(file.split(path.sep).join('/')) };
 }
 
-/** Bundles the parse worker (fast-xml-parser and the codecs inside; nothing outside but Node). */
-export async function buildParseWorker(opts: { root: string; outfile: string; minify?: boolean }): Promise<string> {
+/**
+ * Bundles the parse worker (fast-xml-parser and the codecs inside; nothing outside but Node). Returns the
+ * repository files it was built from, for a build that records its inputs (scripts/build-cli.ts).
+ */
+export async function buildParseWorker(opts: { root: string; outfile: string; minify?: boolean }): Promise<{ file: string; inputs: string[] }> {
   const { build } = await import('esbuild');
-  await build({
+  const result = await build({
     entryPoints: [path.join(opts.root, PARSE_WORKER_ENTRY)], outfile: opts.outfile, absWorkingDir: opts.root,
     bundle: true, platform: 'node', format: 'cjs', target: 'node22', sourcemap: 'linked', minify: opts.minify ?? false,
-    logLevel: 'warning',
+    logLevel: 'warning', metafile: true,
   });
-  return opts.outfile;
+  return { file: opts.outfile, inputs: Object.keys(result.metafile.inputs).filter((input) => !input.includes('node_modules/')) };
 }

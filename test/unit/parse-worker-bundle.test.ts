@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildApp } from '../../scripts/build-app.js';
-import { parseWorkerDefine } from '../../scripts/parse-worker-bundle.js';
+import { buildParseWorker, parseWorkerDefine } from '../../scripts/parse-worker-bundle.js';
 import { buildFileReport } from '../../shared/protocol/index.js';
 import { OFF_THREAD_FROM } from '../../electron/protocol/parse-off-thread.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -23,6 +23,9 @@ test('the Electron build emits the parse worker beside main.cjs, and a bundled p
   assert.ok(existsSync(built.parseWorker));
   assert.match(readFileSync(built.main, 'utf8'), /"dist\/parse-worker\.cjs"/, 'the main bundle knows where its worker is');
   assert.doesNotMatch(readFileSync(built.parseWorker, 'utf8'), /require\("(tsx|fast-xml-parser)[^"]*"\)/, 'fast-xml-parser is inside, tsx is not needed');
+  // What a build that records its inputs (the CLI's) learns from it: the sources the worker was made of.
+  const { inputs } = await buildParseWorker({ root: repo, outfile: path.join(app, 'dist', 'again', 'parse-worker.cjs') });
+  for (const source of ['electron/protocol/parse-worker.ts', 'shared/protocol/xml.ts']) assert.ok(inputs.includes(source), inputs.join(', '));
 
   // The off-thread parser bundled as the main bundle bundles it: import.meta pointing where its source would
   // be in the app folder (build-app.ts rewrites it so), the worker's place defined.

@@ -9,7 +9,7 @@ import globals from 'globals';
 const only = (name, file) => ({ name, message: `import ${name} only in ${file}` });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', '.test-output/**', 'renderer/dist/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', '.test-output/**', 'renderer/dist/**', '.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

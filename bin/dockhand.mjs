@@ -1,12 +1,41 @@
 #!/usr/bin/env node
-// The one `dockhand` command. The code is TypeScript run through tsx, so the checkout is the program.
+// The one `dockhand` command. It runs the bundled build (dist/cli, made by scripts/build-cli.ts on `npm ci`
+// and before the tests) when that build is newer than every source file it was made from; otherwise — a
+// checkout being edited, an install without devDependencies, DOCKHAND_FROM_SOURCE=1 — it runs the
+// TypeScript sources through tsx, which is slower to start but always current.
+import { readFileSync, statSync } from 'node:fs';
+
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) {
   console.error(`dockhand needs Node 22 or newer (this is ${process.version}); run it as \`npx dockhand\` from the ` +
     'repository after `npm ci`, which uses the Node 22 in node_modules/.bin.');
   process.exit(2);
 }
-const { register } = await import('tsx/esm/api');
-register();
-const { main } = await import('../cli/index.ts');
+
+const root = new URL('../', import.meta.url);
+
+/** True when dist/cli was built after the last change to any of its inputs (inputs.json lists them). */
+function bundleIsCurrent() {
+  if (process.env.DOCKHAND_FROM_SOURCE) return false;
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(new URL('dist/cli/inputs.json', root), 'utf8'));
+  } catch {
+    return false;
+  }
+  for (const input of manifest.inputs) {
+    const stat = statSync(new URL(input, root), { throwIfNoEntry: false });
+    if (!stat || stat.mtimeMs > manifest.builtAt) return false;
+  }
+  return true;
+}
+
+let main;
+if (bundleIsCurrent()) {
+  ({ main } = await import('../dist/cli/index.mjs'));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../cli/index.ts'));
+}
 await main(process.argv.slice(2));

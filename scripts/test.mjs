@@ -40,6 +40,9 @@ if (only.length === 0) {
   // The UI tests drive the built renderer; build it once here rather than in each test file.
   step('build renderer', bin('vite'), ['build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn']);
 }
+// The tests run the `dockhand` command as it ships: the bundle (bin/dockhand.mjs would otherwise fall back
+// to the TypeScript sources, correct but not what users run).
+step('build cli', process.execPath, [path.join(root, 'bin', 'run-ts.mjs'), 'scripts/build-cli.ts']);
 
 const files = (only.length ? only : ['test']).flatMap((p) =>
   existsSync(p) && p.endsWith('.ts') ? [p] : testFiles(path.join(root, p)));

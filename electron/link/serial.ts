@@ -5,7 +5,10 @@
 // Unplugging: the OS reports a vanished USB serial device as an error or close on the open port (EIO,
 // "disconnected"); that fires onClose at once. A line that merely goes quiet (a UART whose far end lost
 // power) gives no such signal, so the link layer's keep-alive timeout is what notices it.
-import { SerialPort } from 'serialport';
+//
+// `serialport` (a native module) is loaded on first use, not at import: a command that never opens a port
+// (`dockhand --help`, an agent serving a USB gadget) starts without it.
+import type { SerialPort } from 'serialport';
 import { DockhandError } from '../../shared/model/errors.js';
 import type { Transport } from './transport.js';
 import { TransportEvents } from './transport-events.js';
@@ -92,6 +95,7 @@ class SerialTransport implements Transport {
 /** Opens `path` with the given line settings (8N1 unless told otherwise); rejects with LINK in plain words. */
 export async function openSerialTransport(path: string, settings: SerialSettings): Promise<Transport> {
   checkSettings(path, settings);
+  const { SerialPort } = await import('serialport');
   const port = new SerialPort({
     path,
     baudRate: settings.baudRate,
@@ -107,6 +111,7 @@ export async function openSerialTransport(path: string, settings: SerialSettings
 
 /** The system's serial ports as serialport lists them (Linux needs udevadm); discovery.ts decides which to use. */
 export async function listSerialPorts(): Promise<{ path: string; manufacturer?: string; serialNumber?: string; vendorId?: string; productId?: string }[]> {
+  const { SerialPort } = await import('serialport');
   const ports = await SerialPort.list();
   return ports.map((p) => ({
     path: p.path,

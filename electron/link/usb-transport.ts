@@ -81,18 +81,24 @@ class UsbTransport implements Transport {
   private readonly events = new TransportEvents(true);
   private writeChain: Promise<void> = Promise.resolve();
   private released: Promise<void> = Promise.resolve();
+  /** Transfers handed to the device and not settled yet (node-usb cannot release the device meanwhile). */
+  private readonly inFlight = new Set<Promise<unknown>>();
   private readonly readSize: number;
   private readonly writeChunk: number;
   private readonly onDisconnect: (event: Event) => void;
 
+  /** The device's node-usb handle, read now: later it may be busy (see sameDevice). */
+  private readonly handle: unknown;
+
   constructor(private readonly device: UsbDeviceLike, private readonly choice: VendorInterfaceChoice, private readonly opts: UsbTransportOptions) {
+    this.handle = readHandle(device);
     this.label = usbLabel(device);
     this.who = describeUsbDevice(device);
     this.readSize = choice.inEndpoint.packetSize * Math.max(1, opts.packetsPerRead ?? 32);
     this.writeChunk = choice.outEndpoint.packetSize * Math.max(1, opts.packetsPerWrite ?? 32);
     this.onDisconnect = (event) => {
       const gone = (event as UsbConnectionEventLike).device;
-      if (gone === device || sameDevice(gone, device)) this.finish(`the ${this.who} was unplugged`);
+      if (gone === device || sameDevice(gone, this.handle)) this.finish(`the ${this.who} was unplugged`);
     };
     opts.usb?.addEventListener('disconnect', this.onDisconnect);
     this.readLoop().catch((err: unknown) => this.finish(`the USB link failed on received data (${errorText(err)})`));
@@ -146,7 +152,7 @@ class UsbTransport implements Transport {
       let kind: string;
       let detail: string;
       try {
-        const r = await this.device.transferOut(ep, rest, timeout);
+        const r = await this.track(this.device.transferOut(ep, rest, timeout));
         if (r.status === 'ok' && r.bytesWritten >= rest.length) return;
         if (r.status === 'ok') {
           rest = rest.subarray(r.bytesWritten); // a short write: send the remainder
@@ -193,7 +199,7 @@ class UsbTransport implements Transport {
       let status: string;
       let detail = '';
       try {
-        const r = await this.device.transferIn(ep, this.readSize, timeout);
+        const r = await this.track(this.device.transferIn(ep, this.readSize, timeout));
         if (this.closed) return;
         if (r.status === 'ok') {
           if (r.data && r.data.byteLength > 0) {
@@ -223,6 +229,13 @@ class UsbTransport implements Transport {
     }
   }
 
+  private track<T>(transfer: Promise<T>): Promise<T> {
+    this.inFlight.add(transfer);
+    const settled = () => this.inFlight.delete(transfer);
+    transfer.then(settled, settled);
+    return transfer;
+  }
+
   private deliver(bytes: Uint8Array): void {
     this.events.deliver(bytes);
   }
@@ -232,19 +245,48 @@ class UsbTransport implements Transport {
     if (!this.events.end(reason)) return;
     this.opts.usb?.removeEventListener('disconnect', this.onDisconnect);
     this.opts.log?.(`${this.label}: ${reason}`);
-    // Closing the device also ends the transfers still in flight (a browser aborts them; node-usb lets
-    // them run to their timeout), so the read loop and a blocked write stop on their own.
-    const device = this.device;
-    this.released = (async () => {
-      await device.releaseInterface(this.choice.interfaceNumber).catch(() => undefined);
-      await device.close().catch(() => undefined);
-    })();
+    this.released = this.letGo();
+  }
+
+  /**
+   * Releases the interface and closes the device. A browser aborts the transfers in flight when asked;
+   * node-usb refuses (a synchronous throw) until they settle, which the read timeout bounds: then it waits
+   * for them and asks again. Failures after that (the device is gone) change nothing.
+   */
+  private async letGo(): Promise<void> {
+    const { device } = this;
+    const attempt = async (): Promise<boolean> => {
+      try {
+        await device.releaseInterface(this.choice.interfaceNumber);
+        await device.close();
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (await attempt()) return;
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    if (await attempt()) return;
+    // Released but not closed, or gone meanwhile: a last close, whatever it says.
+    await Promise.resolve().then(() => device.close()).catch(() => undefined);
   }
 }
 
-/** node-usb hands out a new object per getDevices() call, so events are matched on stable properties too. */
-function sameDevice(a: UsbDeviceLike, b: UsbDeviceLike): boolean {
-  const handle = (d: UsbDeviceLike) => (d as { handle?: unknown }).handle;
-  if (handle(a) !== undefined && handle(b) !== undefined) return handle(a) === handle(b);
-  return false;
+/** node-usb's `handle`, or undefined (a browser has none; node-usb throws while the device is busy). */
+function readHandle(device: UsbDeviceLike): unknown {
+  try {
+    return (device as { handle?: unknown }).handle;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * node-usb hands out a new device object per getDevices() call, so events are matched on the handle too:
+ * the event's, read now (its object is idle), against ours, read when the transport opened (ours may be in
+ * a transfer or a close by now, when node-usb refuses to read it).
+ */
+function sameDevice(gone: UsbDeviceLike, ourHandle: unknown): boolean {
+  const theirs = readHandle(gone);
+  return theirs !== undefined && ourHandle !== undefined && theirs === ourHandle;
 }

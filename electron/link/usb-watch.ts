@@ -33,19 +33,25 @@ export interface UsbWatcher {
 /**
  * node-usb makes a new device object per getDevices() call but keeps one per `handle` for its events;
  * a browser keeps one object per device. Keying on the handle when there is one covers both.
+ *
+ * The key is read once per object and kept: node-usb refuses even `handle` (a synchronous throw) while a
+ * release or close of that device is under way, which is exactly when its `disconnect` event may come in.
  */
-const identities = new WeakMap<object, string>();
+const keys = new WeakMap<object, string>();
 let nextIdentity = 0;
 function deviceKey(device: UsbDeviceLike): string {
-  const handle = (device as { handle?: unknown }).handle;
-  if (typeof handle === 'string' || typeof handle === 'number') return `handle:${handle}`;
-  let id = identities.get(device);
-  if (id === undefined) {
-    nextIdentity += 1;
-    id = `object:${nextIdentity}`;
-    identities.set(device, id);
+  const kept = keys.get(device);
+  if (kept !== undefined) return kept;
+  let handle: unknown;
+  try {
+    handle = (device as { handle?: unknown }).handle;
+  } catch {
+    handle = undefined;
   }
-  return id;
+  nextIdentity += 1;
+  const key = typeof handle === 'string' || typeof handle === 'number' ? `handle:${handle}` : `object:${nextIdentity}`;
+  keys.set(device, key);
+  return key;
 }
 
 export function watchUsbDevicesWith(opts: UsbWatchOptions): UsbWatcher {
@@ -76,8 +82,16 @@ export function watchUsbDevicesWith(opts: UsbWatchOptions): UsbWatcher {
     known.delete(key);
     call('disconnect', () => opts.onDisconnect(was));
   };
-  const onConnectEvent = (event: Event) => add((event as UsbConnectionEventLike).device);
-  const onDisconnectEvent = (event: Event) => remove((event as UsbConnectionEventLike).device);
+  // Whatever a listener throws would surface as an uncaught exception (EventTarget's rule): keep it here.
+  const guarded = (what: string, fn: (device: UsbDeviceLike) => void) => (event: Event) => {
+    try {
+      fn((event as UsbConnectionEventLike).device);
+    } catch (err) {
+      log(`USB watcher: a ${what} event could not be handled: ${errorText(err)}`);
+    }
+  };
+  const onConnectEvent = guarded('connect', add);
+  const onDisconnectEvent = guarded('disconnect', remove);
 
   const noUsb = (why: string) => {
     if (state === 'closed') return;

@@ -8,12 +8,16 @@
 //                          a vendor-specific interface (bulk IN/OUT) opened through WebUSB. A device whose
 //                          interface a kernel driver holds (a USB-serial adapter) cannot be claimed over
 //                          WebUSB and is reached through its serial port instead.
+//
+// A link that closes while its port or USB device is still there (the agent restarted, a dead peer, a USB
+// fault on a device that stayed plugged in) is tried again after a pause, for serial ports and USB devices
+// alike; one that is gone waits for the device to come back.
 import type { Transport } from '../link/transport.js';
 import type { DeviceLink } from '../link/device-link.js';
 import { openDeviceLink } from '../link/link-client.js';
 import { listSerialPorts, openSerialTransport, type SerialSettings } from '../link/serial.js';
 import { watchSerialPorts, type SerialDiscovery } from '../link/discovery.js';
-import { openWatchedUsbDevice, usbLabel, watchUsbDevices, type UsbDeviceLike, type UsbIdFilter, type UsbWatcher } from '../link/usb.js';
+import { openWatchedUsbDevice, usbLabel, watchUsbDevices, type UsbDeviceLike, type UsbIdFilter, type UsbWatcher, type WebUsbLike } from '../link/usb.js';
 import { describeError } from '../../shared/model/errors.js';
 import type { Station } from './station.js';
 
@@ -23,6 +27,8 @@ export interface DockingOptions {
   usb: UsbIdFilter[];
   /** Seconds between attempts on a port that is present but whose device does not answer. */
   retryMs?: number;
+  /** The WebUSB object to find USB devices with (default node-usb's; tests pass a double). */
+  webusb?: WebUsbLike;
   log: (line: string) => void;
 }
 
@@ -30,6 +36,11 @@ export class DockManager {
   private serial: SerialDiscovery | null = null;
   private usbWatcher: UsbWatcher | null = null;
   private readonly links = new Map<string, DeviceLink>();
+  /**
+   * The USB devices present, with their keys (labels) read when they arrived: node-usb refuses to read a
+   * device's IDs while a transfer or a close holds it, which is when its unplug is reported.
+   */
+  private readonly usbDevices = new Map<UsbDeviceLike, string>();
   private readonly opening = new Set<string>();
   private closed = false;
 
@@ -41,16 +52,24 @@ export class DockManager {
     if (opts.serialPaths.length > 0 || opts.usb.length > 0) {
       this.serial = watchSerialPorts({
         paths: opts.serialPaths, usb: opts.usb, list: listSerialPorts, log: opts.log,
-        onAttach: (port) => void this.openPort(port.path, () => openSerialTransport(port.path, opts.serial)),
+        onAttach: (port) => void this.openPort(port.path, 'serial', () => openSerialTransport(port.path, opts.serial)),
         onDetach: (port) => void this.links.get(port.path)?.close('the port went away'),
       });
       await this.serial.ready;
     }
     if (opts.usb.length > 0) {
       this.usbWatcher = watchUsbDevices({
-        filters: opts.usb, log: opts.log,
-        onConnect: (device: UsbDeviceLike) => void this.openPort(usbLabel(device), () => openWatchedUsbDevice(device)),
-        onDisconnect: (device: UsbDeviceLike) => void this.links.get(usbLabel(device))?.close('the USB device was unplugged'),
+        filters: opts.usb, log: opts.log, ...(opts.webusb ? { webusb: opts.webusb } : {}),
+        onConnect: (device: UsbDeviceLike) => {
+          const key = usbLabel(device);
+          this.usbDevices.set(device, key);
+          this.openUsb(key, device);
+        },
+        onDisconnect: (device: UsbDeviceLike) => {
+          const key = this.usbDevices.get(device);
+          this.usbDevices.delete(device);
+          if (key !== undefined) void this.links.get(key)?.close('the USB device was unplugged');
+        },
       });
       await this.usbWatcher.ready;
     }
@@ -62,7 +81,7 @@ export class DockManager {
     while (this.opening.size > 0) await new Promise((r) => setTimeout(r, 20));
   }
 
-  private async openPort(key: string, open: () => Promise<Transport>): Promise<void> {
+  private async openPort(key: string, kind: 'serial' | 'usb', open: () => Promise<Transport>): Promise<void> {
     if (this.closed || this.opening.has(key) || this.links.has(key)) return;
     this.opening.add(key);
     let transport: Transport | null = null;
@@ -76,22 +95,39 @@ export class DockManager {
       this.links.set(key, link);
       link.onClose(() => {
         this.links.delete(key);
-        // The port is still there (the agent restarted, a dead peer): try again after a pause.
-        setTimeout(() => {
-          if (!this.closed && this.serial?.ports().some((p) => p.path === key)) void this.openPort(key, open);
-        }, this.opts.retryMs ?? 1000).unref();
+        this.retry(key, this.opts.retryMs ?? 1000);
       });
       this.station.dock(link);
     } catch (err) {
       // A device that answered but was refused (its ID is docked elsewhere) is named as such.
       this.opts.log(this.links.has(key) ? describeError(err) : `no device answered on ${key}: ${describeError(err)}; trying again when it reappears`);
       await transport?.close().catch(() => undefined);
-      setTimeout(() => {
-        if (!this.closed && this.serial?.ports().some((p) => p.path === key)) void this.openPort(key, open);
-      }, this.opts.retryMs ?? 3000).unref();
+      // A serial port that would not open may be busy for a moment; a USB device that could not be opened
+      // or claimed (a kernel driver holds it, it has no link interface, access is denied) stays that way
+      // until it is plugged in again. One that opened but did not answer the hello is tried again.
+      if (kind === 'serial' || transport) this.retry(key, this.opts.retryMs ?? 3000);
     } finally {
       this.opening.delete(key);
     }
+  }
+
+  /** After a pause, opens `key` again if its port or USB device is still present (and not open already). */
+  private retry(key: string, afterMs: number): void {
+    setTimeout(() => {
+      if (this.closed) return;
+      if (this.serial?.ports().some((p) => p.path === key)) {
+        void this.openPort(key, 'serial', () => openSerialTransport(key, this.opts.serial));
+        return;
+      }
+      // node-usb hands out a new device object per plug-in: reopen the one present now.
+      const device = [...this.usbDevices].find(([, k]) => k === key)?.[0];
+      if (device) this.openUsb(key, device);
+    }, afterMs).unref();
+  }
+
+  private openUsb(key: string, device: UsbDeviceLike): void {
+    const usb = this.opts.webusb;
+    void this.openPort(key, 'usb', () => openWatchedUsbDevice(device, usb ? { usb } : {}));
   }
 
   /** Docked links, by port. */

@@ -8,6 +8,20 @@
 // would overflow it; a node-usb-style read timeout cancels the read and loses what it had collected; OUT
 // transfers wait while the peer is not taking bytes (`holdOut`); endpoints can be stalled; unplug fails every
 // transfer in flight. Errors look like node-usb's (`style: 'node-usb'`) or a browser's (`style: 'webusb'`).
+//
+// node-usb v3 on a real Linux stack (xHCI and dummy_hcd in a QEMU guest, test/vm) behaves as modelled
+// here; each point is marked REAL STACK where the double does it:
+//  1. a device with a transfer in flight refuses releaseInterface() and close() with a synchronous throw
+//     (napi-rs `InvalidArg`: "The same native value cannot be borrowed mutably while another borrow is
+//     active"), and so do its vendorId, productId, configuration and string getters; `handle` and
+//     `opened` stay readable. While a release or close is under way even `handle` throws;
+//  2. an unplug fails the pending transferIn with `Fault` (3 unplugs in 4; `unplugError` picks) and later
+//     transfers with `Disconnected`; release and close then succeed; the WebUSB `disconnect` event comes
+//     300–400 ms later (`FakeWebUsb`'s `disconnectDelayMs`);
+//  3. a second transfer on an endpoint that has one in flight is refused (`endpoint not found`); the IN and
+//     the OUT endpoint each take one at a time. A transfer takes time on the wire (it completes on a later
+//     turn of the event loop), so overlapping transfers really overlap;
+//  4. a babble (a packet larger than the read) is reported as `Fault` too.
 import type { Transport } from '../../electron/link/transport.js';
 import type {
   UsbConfigurationLike, UsbDeviceLike, UsbDirection, UsbInTransferResultLike, UsbOutTransferResultLike, WebUsbLike,
@@ -30,6 +44,10 @@ export interface FakeUsbDeviceOptions {
   /** End each peer write that fills whole packets with a zero-length packet (default true). */
   zlp?: boolean;
   style?: 'node-usb' | 'webusb';
+  /** How node-usb reports the pending read of an unplugged device (REAL STACK 2; default Fault). */
+  unplugError?: 'Fault' | 'Disconnected';
+  /** How long a release or close holds the device (REAL STACK 1; default: until the next turn of the loop). */
+  closeMs?: number;
 }
 
 interface PendingIn {
@@ -75,20 +93,28 @@ class DeviceEnd implements Transport {
   }
 }
 
+let nextAddress = 1;
+
+/** REAL STACK 1: node-usb's borrow error, thrown synchronously. */
+function borrowError(): Error {
+  return Object.assign(new Error('The same native value cannot be borrowed mutably while another borrow is active'), { code: 'InvalidArg' });
+}
+
 export class FakeUsbDevice implements UsbDeviceLike {
-  readonly vendorId: number;
-  readonly productId: number;
-  readonly serialNumber: string | null;
-  readonly productName = 'Dockhand fake device';
-  readonly manufacturerName = 'Dockhand tests';
+  private readonly ids: { vendorId: number; productId: number; serialNumber: string | null; handle: string };
   readonly peer: DeviceEnd;
   readonly stats: FakeUsbStats = {
     transfersIn: 0, transfersOut: 0, outSizes: [], zeroLengthOut: 0, largestReadAsked: 0, clearHalts: 0, claimed: [], selectedConfiguration: undefined,
   };
   opened = false;
   unplugged = false;
-  readonly configurations: UsbConfigurationLike[];
+  private readonly allConfigurations: UsbConfigurationLike[];
   private active: UsbConfigurationLike | null;
+  /** Transfers in flight, by endpoint direction (REAL STACK 1 and 3). */
+  private readonly busy = { in: false, out: false };
+  /** A release or close under way (REAL STACK 1). */
+  private exclusive = false;
+  private failedSinceUnplug = false;
   private readonly packetSize: number;
   private readonly o: Required<Omit<FakeUsbDeviceOptions, 'serialNumber'>>;
   private inPackets: Uint8Array[] = [];
@@ -104,11 +130,9 @@ export class FakeUsbDevice implements UsbDeviceLike {
   constructor(opts: FakeUsbDeviceOptions = {}) {
     this.o = {
       vendorId: 0x1209, productId: 0xd0c4, packetSize: 64, interfaceNumber: 0, inEndpoint: 1, outEndpoint: 2, interfaceClass: 0xff,
-      unconfigured: false, outCapacity: 64 * 1024, zlp: true, style: 'node-usb', ...opts,
+      unconfigured: false, outCapacity: 64 * 1024, zlp: true, style: 'node-usb', unplugError: 'Fault', closeMs: 0, ...opts,
     };
-    this.vendorId = this.o.vendorId;
-    this.productId = this.o.productId;
-    this.serialNumber = opts.serialNumber ?? null;
+    this.ids = { vendorId: this.o.vendorId, productId: this.o.productId, serialNumber: opts.serialNumber ?? null, handle: `DeviceId(bus 1, addr ${nextAddress++})` };
     this.packetSize = this.o.packetSize;
     const bulk = (n: number, direction: UsbDirection) => ({ endpointNumber: n, direction, type: 'bulk', packetSize: this.packetSize });
     const vendor = {
@@ -119,13 +143,53 @@ export class FakeUsbDevice implements UsbDeviceLike {
     };
     const cdc = { interfaceNumber: 0, alternate: null, alternates: [{ alternateSetting: 0, interfaceClass: 0x02, endpoints: [
       { endpointNumber: 5, direction: 'in' as const, type: 'interrupt', packetSize: 16 }] }] };
-    this.configurations = [{ configurationValue: 1, interfaces: this.o.interfaceNumber === 0 ? [vendor] : [cdc, vendor] }];
-    this.active = this.o.unconfigured ? null : this.configurations[0]!;
+    this.allConfigurations = [{ configurationValue: 1, interfaces: this.o.interfaceNumber === 0 ? [vendor] : [cdc, vendor] }];
+    this.active = this.o.unconfigured ? null : this.allConfigurations[0]!;
     this.peer = new DeviceEnd(this);
   }
 
+  /** REAL STACK 1: node-usb's getters borrow the device; they throw while a transfer or close holds it. */
+  private read<T>(value: T, readableDuringTransfers = false): T {
+    if (this.o.style === 'node-usb' && (this.exclusive || (!readableDuringTransfers && (this.busy.in || this.busy.out)))) throw borrowError();
+    return value;
+  }
+
+  get vendorId(): number {
+    return this.read(this.ids.vendorId);
+  }
+
+  get productId(): number {
+    return this.read(this.ids.productId);
+  }
+
+  get serialNumber(): string | null {
+    return this.read(this.ids.serialNumber);
+  }
+
+  get productName(): string {
+    return this.read('Dockhand fake device');
+  }
+
+  get manufacturerName(): string {
+    return this.read('Dockhand tests');
+  }
+
+  /** node-usb's stable identity of the device on its bus. */
+  get handle(): string {
+    return this.read(this.ids.handle, true);
+  }
+
   get configuration(): UsbConfigurationLike | null {
-    return this.active;
+    return this.read(this.active);
+  }
+
+  get configurations(): UsbConfigurationLike[] {
+    return this.read(this.allConfigurations);
+  }
+
+  /** Whether a transfer is in flight on an endpoint (tests look; reading it borrows nothing). */
+  get transfersInFlight(): { in: boolean; out: boolean } {
+    return { ...this.busy };
   }
 
   // ---- test controls ----
@@ -159,6 +223,7 @@ export class FakeUsbDevice implements UsbDeviceLike {
     this.lifetime.abort();
     for (const p of this.pendingIn.splice(0)) {
       clearTimeout(p.timer);
+      this.busy.in = false;
       p.reject(this.goneError('transferIn'));
     }
     this.outWaiters.splice(0).forEach((wake) => wake());
@@ -182,20 +247,26 @@ export class FakeUsbDevice implements UsbDeviceLike {
     this.opened = true;
   }
 
-  async close(): Promise<void> {
-    this.opened = false;
-    this.stats.claimed = [];
-    // A browser aborts transfers in flight when the device is closed.
-    for (const p of this.pendingIn.splice(0)) {
-      clearTimeout(p.timer);
-      p.reject(new DOMException('The transfer was cancelled.', 'AbortError'));
+  /** node-usb: refused synchronously while a transfer is in flight (REAL STACK 1); a browser aborts them. */
+  close(): Promise<void> {
+    this.refuseWhileBusy();
+    if (this.o.style === 'webusb') {
+      for (const p of this.pendingIn.splice(0)) {
+        clearTimeout(p.timer);
+        this.busy.in = false;
+        p.reject(new DOMException('The transfer was cancelled.', 'AbortError'));
+      }
+      this.outWaiters.splice(0).forEach((wake) => wake());
     }
-    this.outWaiters.splice(0).forEach((wake) => wake());
+    return this.holdExclusively(() => {
+      this.opened = false;
+      this.stats.claimed = [];
+    });
   }
 
   async selectConfiguration(value: number): Promise<void> {
     this.ready('selectConfiguration');
-    const c = this.configurations.find((x) => x.configurationValue === value);
+    const c = this.allConfigurations.find((x) => x.configurationValue === value);
     if (!c) throw new Error('selectConfiguration error: invalid configuration');
     this.active = c;
     this.stats.selectedConfiguration = value;
@@ -207,8 +278,29 @@ export class FakeUsbDevice implements UsbDeviceLike {
     if (!this.stats.claimed.includes(n)) this.stats.claimed.push(n);
   }
 
-  async releaseInterface(n: number): Promise<void> {
-    this.stats.claimed = this.stats.claimed.filter((x) => x !== n);
+  releaseInterface(n: number): Promise<void> {
+    this.refuseWhileBusy();
+    return this.holdExclusively(() => {
+      this.stats.claimed = this.stats.claimed.filter((x) => x !== n);
+    });
+  }
+
+  private refuseWhileBusy(): void {
+    if (this.o.style === 'node-usb' && (this.exclusive || this.busy.in || this.busy.out)) throw borrowError();
+  }
+
+  /** REAL STACK 1: a release or close takes a moment, and holds the device while it runs. */
+  private holdExclusively(done: () => void): Promise<void> {
+    this.exclusive = true;
+    return new Promise((resolve) => {
+      const finish = () => {
+        this.exclusive = false;
+        done();
+        resolve();
+      };
+      if (this.o.closeMs > 0) setTimeout(finish, this.o.closeMs);
+      else setImmediate(finish);
+    });
   }
 
   async selectAlternateInterface(): Promise<void> {
@@ -227,18 +319,22 @@ export class FakeUsbDevice implements UsbDeviceLike {
     try {
       this.ready('transferIn');
       this.endpoint('transferIn', endpointNumber, this.o.inEndpoint);
+      this.claimEndpoint('in');
     } catch (err) {
       return Promise.reject(err as Error);
     }
     const stalled = this.takeStall('in');
-    if (stalled) return stalled;
+    if (stalled) return this.settle('in', stalled);
     return new Promise((resolve, reject) => {
-      const p: PendingIn = { length, packets: [], got: 0, timer: undefined, resolve, reject };
+      const p: PendingIn = {
+        length, packets: [], got: 0, timer: undefined,
+        resolve: (r) => (this.busy.in = false, resolve(r)), reject: (e) => (this.busy.in = false, reject(e)),
+      };
       if (timeoutMs !== undefined && this.o.style === 'node-usb') {
         // node-usb cancels a read at its timeout and drops whatever part of it had arrived.
         p.timer = setTimeout(() => {
           this.pendingIn = this.pendingIn.filter((x) => x !== p);
-          reject(new Error('transferIn error: Cancelled'));
+          p.reject(new Error('transferIn error: Cancelled'));
         }, timeoutMs);
       }
       this.pendingIn.push(p);
@@ -246,10 +342,36 @@ export class FakeUsbDevice implements UsbDeviceLike {
     });
   }
 
+  /** REAL STACK 3: one transfer at a time per endpoint in node-usb. */
+  private claimEndpoint(direction: UsbDirection): void {
+    if (this.o.style === 'node-usb' && this.busy[direction]) throw new Error(`transfer${direction === 'in' ? 'In' : 'Out'} error: endpoint not found`);
+    this.busy[direction] = true;
+  }
+
+  private settle<T>(direction: UsbDirection, outcome: Promise<T>): Promise<T> {
+    const free = () => {
+      this.busy[direction] = false;
+    };
+    outcome.then(free, free);
+    return outcome;
+  }
+
   async transferOut(endpointNumber: number, data: Uint8Array, timeoutMs?: number): Promise<UsbOutTransferResultLike> {
     this.stats.transfersOut += 1;
     this.ready('transferOut');
     this.endpoint('transferOut', endpointNumber, this.o.outEndpoint);
+    this.claimEndpoint('out');
+    try {
+      return await this.sendOut(data, timeoutMs);
+    } finally {
+      this.busy.out = false;
+    }
+  }
+
+  private async sendOut(data: Uint8Array, timeoutMs?: number): Promise<UsbOutTransferResultLike> {
+    // REAL STACK 3: the transfer takes time on the wire; it completes on a later turn of the event loop.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.ready('transferOut');
     const stalled = this.takeStall('out');
     if (stalled) return { ...(await stalled), bytesWritten: 0 };
     if (data.length === 0) {
@@ -270,8 +392,12 @@ export class FakeUsbDevice implements UsbDeviceLike {
 
   // ---- internals ----
 
+  /** REAL STACK 2: the transfer pending at the unplug fails with `unplugError`, later ones with Disconnected. */
   private goneError(op: string): Error {
-    return this.o.style === 'node-usb' ? new Error(`${op} error: Disconnected`) : new DOMException('The device was disconnected.', 'NotFoundError');
+    if (this.o.style !== 'node-usb') return new DOMException('The device was disconnected.', 'NotFoundError');
+    const first = !this.failedSinceUnplug;
+    this.failedSinceUnplug = true;
+    return new Error(`${op} error: ${first ? this.o.unplugError : 'Disconnected'}`);
   }
 
   private ready(op: string): void {
@@ -363,11 +489,15 @@ class FakeConnectionEvent extends Event {
   }
 }
 
-/** A WebUSB `USB` object over fake devices; `noBus` makes getDevices() reject as node-usb does here. */
+/**
+ * A WebUSB `USB` object over fake devices; `noBus` makes getDevices() reject as node-usb does here.
+ * `disconnectDelayMs`: how long after an unplug the `disconnect` event fires (REAL STACK 2: 300–400 ms on
+ * the real stack; default 0, which still fires it after the failed transfers have been seen).
+ */
 export class FakeWebUsb extends EventTarget implements WebUsbLike {
   private attached: FakeUsbDevice[] = [];
   getDevicesCalls = 0;
-  constructor(private readonly opts: { noBus?: boolean } = {}) {
+  constructor(private readonly opts: { noBus?: boolean; disconnectDelayMs?: number } = {}) {
     super();
   }
 
@@ -383,11 +513,14 @@ export class FakeWebUsb extends EventTarget implements WebUsbLike {
     this.dispatchEvent(new FakeConnectionEvent('connect', device));
   }
 
-  /** The cable is pulled: transfers fail, then the `disconnect` event fires. */
-  unplug(device: FakeUsbDevice): void {
+  /** The cable is pulled: transfers fail at once; the `disconnect` event follows (resolves once it fired). */
+  unplug(device: FakeUsbDevice): Promise<void> {
     this.attached = this.attached.filter((d) => d !== device);
     device.unplug();
-    this.dispatchEvent(new FakeConnectionEvent('disconnect', device));
+    return new Promise((resolve) => setTimeout(() => {
+      this.dispatchEvent(new FakeConnectionEvent('disconnect', device));
+      resolve();
+    }, this.opts.disconnectDelayMs ?? 0));
   }
 
   /** Only the event, with the device still answering: the OS noticed the unplug before any transfer did. */

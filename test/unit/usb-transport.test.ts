@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { openUsbTransport, type UsbTransportOptions } from '../../electron/link/usb.js';
+import { watchUsbDevicesWith } from '../../electron/link/usb-watch.js';
 import type { Transport } from '../../electron/link/transport.js';
 import { FakeUsbDevice, FakeWebUsb, type FakeUsbDeviceOptions } from '../helpers/webusb-fake.js';
 import { waitFor } from '../helpers/tmp.js';
@@ -153,11 +154,18 @@ test('an endpoint that keeps stalling ends the link with the reason', async (t) 
   assert.match(closes[0]!, /keeps stalling its bulk IN endpoint/);
 });
 
-test('a packet larger than the read (babble) ends the link with the reason', async (t) => {
+test('a packet larger than the read (babble) ends the link with the reason a browser gives', async (t) => {
+  const { device, closes } = await setup(t, { packetSize: 64, style: 'webusb' }, { packetsPerRead: 1 });
+  device.sendPackets([new Uint8Array(100)]);
+  await waitFor('onClose', () => closes.length === 1);
+  assert.match(closes[0]!, /the USB device 1209:d0c4 sent more data than was asked for \(babble\)/);
+});
+
+test('node-usb reports a babble as Fault, which ends the link like an unplug (the dock manager re-docks a device still there)', async (t) => {
   const { device, closes } = await setup(t, { packetSize: 64 }, { packetsPerRead: 1 });
   device.sendPackets([new Uint8Array(100)]);
   await waitFor('onClose', () => closes.length === 1);
-  assert.match(closes[0]!, /reading from the USB device 1209:d0c4 failed \(transferIn error: Fault\)/);
+  assert.equal(closes[0], 'the USB device 1209:d0c4 was unplugged');
 });
 
 test('a device that stops taking bytes fails the write after the write timeout', async (t) => {
@@ -195,4 +203,66 @@ test('a device unplugged before it could be opened is reported as unplugged', as
   const device = new FakeUsbDevice({ style: 'webusb' });
   device.unplug();
   await assert.rejects(openUsbTransport(device), /the USB device 1209:d0c4 was unplugged while opening it/);
+});
+
+// What the real stack showed (test/vm; webusb-fake.ts marks each point where the double models it).
+
+test('closing the link while its read is pending releases the interface and closes the device (node-usb refuses both until the read settles)', async () => {
+  const device = new FakeUsbDevice();
+  const transport = await openUsbTransport(device, { readTimeoutMs: 200 });
+  await waitFor('the read loop to have a transfer pending', () => device.transfersInFlight.in);
+  assert.throws(() => device.releaseInterface(0), /cannot be borrowed mutably/, 'the double refuses as node-usb does');
+  await transport.close();
+  assert.equal(device.transfersInFlight.in, false, 'the pending read settled first');
+  assert.deepEqual(device.stats.claimed, [], 'the interface was released');
+  assert.equal(device.opened, false, 'and the device closed');
+});
+
+for (const unplugError of ['Fault', 'Disconnected'] as const) {
+  test(`an unplug that fails the pending read with ${unplugError} reads as "unplugged"`, async (t) => {
+    const { device, closes } = await setup(t, { unplugError, serialNumber: 'F1' });
+    await waitFor('a read pending', () => device.transfersInFlight.in);
+    device.unplug();
+    await waitFor('onClose', () => closes.length === 1);
+    assert.equal(closes[0], 'the USB device 1209:d0c4 (serial F1) was unplugged');
+  });
+}
+
+test('the disconnect event of a device being closed is heard by the watcher and the transport, and nothing throws into the event dispatch', async (t) => {
+  // A hot-plugged device: node-usb's event carries the very object the transport holds, and while its
+  // release and close are under way node-usb refuses to read even its handle.
+  const usb = new FakeWebUsb({ disconnectDelayMs: 5 });
+  const thrown: unknown[] = [];
+  const onUncaught = (err: unknown) => thrown.push(err);
+  process.on('uncaughtException', onUncaught);
+  t.after(() => process.off('uncaughtException', onUncaught));
+  const seen: string[] = [];
+  const watcher = watchUsbDevicesWith({
+    filters: [{ vendorId: 0x1209 }], webusb: usb, log: (l) => seen.push(`log ${l}`),
+    onConnect: () => seen.push('connect'), onDisconnect: () => seen.push('disconnect'),
+  });
+  t.after(() => watcher.close());
+  await watcher.ready;
+  usb.plug(new FakeUsbDevice({ serialNumber: 'H1', closeMs: 100 }));
+  const device = watcher.devices()[0] as FakeUsbDevice;
+  const transport = await openUsbTransport(device, { usb, readTimeoutMs: 50 });
+  const closes: string[] = [];
+  transport.onClose((r) => closes.push(r));
+  await waitFor('a read pending', () => device.transfersInFlight.in);
+  await usb.unplug(device);
+  await transport.close();
+  assert.deepEqual(thrown, []);
+  assert.deepEqual(seen, ['connect', 'disconnect'], 'the watcher heard the unplug');
+  assert.equal(closes[0], 'the USB device 1209:d0c4 (serial H1) was unplugged');
+  assert.deepEqual(watcher.devices(), []);
+});
+
+test('writes stay one at a time on the OUT endpoint, which node-usb requires (a second transfer is refused)', async (t) => {
+  const { device, transport, peer } = await setup(t, { packetSize: 64 }, { packetsPerWrite: 2 });
+  const writes = Array.from({ length: 20 }, (_, i) => randomBytes(300 + i * 37));
+  await Promise.all(writes.map((w) => transport.write(w)));
+  await waitFor('every byte at the device', () => peer.size() === writes.reduce((n, w) => n + w.length, 0));
+  assert.ok(peer.bytes().equals(Buffer.concat(writes)), 'in order, nothing interleaved or lost');
+  await assert.rejects(Promise.all([device.transferOut(2, new Uint8Array(8)), device.transferOut(2, new Uint8Array(8))]),
+    /transferOut error: endpoint not found/, 'the double refuses overlapping transfers as node-usb does');
 });

@@ -61,14 +61,14 @@ test('connect and disconnect events come through the filter; close() stops liste
   usb.plug(a);
   usb.plug(other);
   usb.plug(b);
-  usb.unplug(other);
-  usb.unplug(a);
+  await usb.unplug(other);
+  await usb.unplug(a);
   assert.deepEqual(rec.events, ['+1234:5678:a', '+2222:1:b', '-1234:5678:a']);
   assert.deepEqual(w.devices(), [b]);
   w.close();
   assert.equal(w.state, 'closed');
   assert.equal(usb.listenerCount, 0);
-  usb.unplug(b);
+  await usb.unplug(b);
   assert.equal(rec.events.length, 3, 'nothing reported after close');
 });
 

@@ -3,7 +3,7 @@
 // and before the tests) when that build is newer than every source file it was made from; otherwise — a
 // checkout being edited, an install without devDependencies, DOCKHAND_FROM_SOURCE=1 — it runs the
 // TypeScript sources through tsx, which is slower to start but always current.
-import { readFileSync, statSync } from 'node:fs';
+import { bundleIsCurrent } from './bundle-current.mjs';
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) {
@@ -12,26 +12,8 @@ if (major < 22) {
   process.exit(2);
 }
 
-const root = new URL('../', import.meta.url);
-
-/** True when dist/cli was built after the last change to any of its inputs (inputs.json lists them). */
-function bundleIsCurrent() {
-  if (process.env.DOCKHAND_FROM_SOURCE) return false;
-  let manifest;
-  try {
-    manifest = JSON.parse(readFileSync(new URL('dist/cli/inputs.json', root), 'utf8'));
-  } catch {
-    return false;
-  }
-  for (const input of manifest.inputs) {
-    const stat = statSync(new URL(input, root), { throwIfNoEntry: false });
-    if (!stat || stat.mtimeMs > manifest.builtAt) return false;
-  }
-  return true;
-}
-
 let main;
-if (bundleIsCurrent()) {
+if (!process.env.DOCKHAND_FROM_SOURCE && bundleIsCurrent(new URL('../', import.meta.url))) {
   ({ main } = await import('../dist/cli/index.mjs'));
 } else {
   const { register } = await import('tsx/esm/api');

@@ -8,16 +8,18 @@
 //                                   `serialport` beside it only for serial links.
 //
 // bin/dockhand.mjs runs dist/cli when it is newer than every source it was built from (inputs.json lists
-// them) and the TypeScript sources through tsx otherwise, so an edited checkout never runs stale code.
+// them; bin/bundle-current.mjs checks) and the TypeScript sources through tsx otherwise, so an edited
+// checkout never runs stale code.
 // `npm ci` builds it (the `prepare` script); `npm test` rebuilds it before the tests run.
 //
 //   node bin/run-ts.mjs scripts/build-cli.ts [--if-possible]
 // --if-possible: a missing esbuild (an install without devDependencies) is a note, not a failure; the
 // command then runs from the sources.
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BuildOptions, Metafile } from 'esbuild';
+import { bundleIsCurrent } from '../bin/bundle-current.mjs';
 import { FILE_READING_EXTERNALS, importMetaShim, metaBanner, NATIVE_EXTERNALS } from './bundle.js';
 
 export const CLI_DIR = 'dist/cli';
@@ -78,12 +80,31 @@ export async function buildCli(opts: { root?: string; outRoot?: string } = {}): 
   const manifest: CliManifest = { builtAt, inputs: [...inputs].sort() };
   writeFileSync(path.join(fresh, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
 
+  // Two builds at once (two test files) must both end with a whole bundle in place: whichever rename
+  // loses finds the other's equally fresh build there and drops its own.
   const old = `${cliDir}.old-${process.pid}`;
-  if (existsSync(cliDir)) renameSync(cliDir, old);
-  renameSync(fresh, cliDir);
+  try {
+    renameSync(cliDir, old);
+  } catch {
+    // no previous build, or another build moved it first
+  }
+  try {
+    renameSync(fresh, cliDir);
+  } catch {
+    rmSync(fresh, { recursive: true, force: true });
+  }
   rmSync(old, { recursive: true, force: true });
   const agentBytes = agent.metafile!.outputs[path.relative(root, agentFile).split(path.sep).join('/')]?.bytes ?? 0;
   return { cliDir, agentFile, agentBytes, manifest, cliMeta: cli.metafile! };
+}
+
+/**
+ * Builds unless the bundle is current. Tests call this rather than buildCli(): a rebuild swaps dist/cli for
+ * a new folder, which a VM guest reading the repository over 9p at the same moment must not see.
+ */
+export async function ensureCli(root = path.join(import.meta.dirname, '..')): Promise<{ cliDir: string; agentFile: string }> {
+  if (bundleIsCurrent(pathToFileURL(`${path.resolve(root)}/`))) return { cliDir: path.join(root, CLI_DIR), agentFile: path.join(root, AGENT_FILE) };
+  return buildCli({ root });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -11,6 +11,7 @@ import type { Transport } from './transport.js';
 import { TransportEvents } from './transport-events.js';
 import { findVendorInterface, type VendorInterfaceChoice } from './usb-endpoints.js';
 import { classifyUsbError, errorText } from './usb-errors.js';
+import { UsbWriteQueue } from './usb-write-queue.js';
 import { describeUsbDevice, usbLabel, type UsbConnectionEventLike, type UsbDeviceLike, type WebUsbLike } from './usb-types.js';
 
 export interface UsbTransportOptions {
@@ -33,18 +34,16 @@ export interface UsbTransportOptions {
 
 export async function openUsbTransport(device: UsbDeviceLike, opts: UsbTransportOptions = {}): Promise<Transport> {
   const who = describeUsbDevice(device);
-  const step = async (what: string, run: () => Promise<void>) => {
+  const step = async (doing: string, run: () => Promise<void>, hint = '') => {
     try {
       await run();
     } catch (err) {
       const gone = classifyUsbError(err) === 'gone';
-      throw new DockhandError('LINK', gone ? `the ${who} was unplugged while ${what}` : `could not ${what} on the ${who}: ${errorText(err)}`, {
-        transient: true,
-        cause: err,
-      });
+      const words = gone ? `the ${who} was unplugged while ${doing}` : `${doing} failed on the ${who}: ${errorText(err)}${hint ? ` (${hint})` : ''}`;
+      throw new DockhandError('LINK', words, { transient: true, cause: err });
     }
   };
-  if (!device.opened) await step('opening it (on Linux, check the udev rule that grants access)', () => device.open());
+  if (!device.opened) await step('opening it', () => device.open(), 'on Linux, check the udev rule that grants access');
   let choice: VendorInterfaceChoice;
   try {
     choice = findVendorInterface(device, { interfaceNumber: opts.interfaceNumber });
@@ -63,7 +62,8 @@ export async function openUsbTransport(device: UsbDeviceLike, opts: UsbTransport
     if (active !== choice.configurationValue) {
       await step(`selecting configuration ${choice.configurationValue}`, () => device.selectConfiguration(choice.configurationValue));
     }
-    await step(`claiming interface ${choice.interfaceNumber} (is another program using the device?)`, () => device.claimInterface(choice.interfaceNumber));
+    await step(`claiming interface ${choice.interfaceNumber}`, () => device.claimInterface(choice.interfaceNumber),
+      'is another program, or a kernel driver such as a USB-serial one, using it?');
     if (choice.alternateSetting !== 0) {
       await step(`selecting alternate setting ${choice.alternateSetting}`, () =>
         device.selectAlternateInterface(choice.interfaceNumber, choice.alternateSetting));
@@ -79,7 +79,7 @@ class UsbTransport implements Transport {
   readonly label: string;
   private readonly who: string;
   private readonly events = new TransportEvents(true);
-  private writeChain: Promise<void> = Promise.resolve();
+  private readonly writes: UsbWriteQueue;
   private released: Promise<void> = Promise.resolve();
   /** Transfers handed to the device and not settled yet (node-usb cannot release the device meanwhile). */
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -96,6 +96,7 @@ class UsbTransport implements Transport {
     this.who = describeUsbDevice(device);
     this.readSize = choice.inEndpoint.packetSize * Math.max(1, opts.packetsPerRead ?? 32);
     this.writeChunk = choice.outEndpoint.packetSize * Math.max(1, opts.packetsPerWrite ?? 32);
+    this.writes = new UsbWriteQueue((bytes) => this.writeNow(bytes), this.writeChunk);
     this.onDisconnect = (event) => {
       const gone = (event as UsbConnectionEventLike).device;
       if (gone === device || sameDevice(gone, this.handle)) this.finish(`the ${this.who} was unplugged`);
@@ -117,10 +118,7 @@ class UsbTransport implements Transport {
   }
 
   write(bytes: Uint8Array): Promise<void> {
-    // Writes are queued so chunks of two writes never interleave on the endpoint.
-    const run = this.writeChain.then(() => this.writeNow(bytes));
-    this.writeChain = run.catch(() => undefined);
-    return run;
+    return this.writes.write(bytes);
   }
 
   async close(): Promise<void> {

@@ -266,3 +266,12 @@ test('writes stay one at a time on the OUT endpoint, which node-usb requires (a 
   await assert.rejects(Promise.all([device.transferOut(2, new Uint8Array(8)), device.transferOut(2, new Uint8Array(8))]),
     /transferOut error: endpoint not found/, 'the double refuses overlapping transfers as node-usb does');
 });
+
+test('frames written while a transfer is on its way leave together as one transfer, in order', async (t) => {
+  const { device, transport, peer } = await setup(t, { packetSize: 64 }, { packetsPerWrite: 32 });
+  const frames = Array.from({ length: 10 }, (_, i) => Buffer.alloc(100, i + 1));
+  await Promise.all(frames.map((f) => transport.write(f)));
+  await waitFor('every byte at the device', () => peer.size() === 1000);
+  assert.ok(peer.bytes().equals(Buffer.concat(frames)));
+  assert.deepEqual(device.stats.outSizes, [100, 900], 'the first frame alone, the nine queued behind it in one transfer');
+});

@@ -10,9 +10,11 @@
 //     link until DISABLE or UNBIND (the cable was pulled, the host went away, the UDC was unbound).
 //
 // Reads and writes on FunctionFS files block in the kernel (Node runs them on its thread pool): the ep0
-// read waits for the next event, the ep2 read for the station's next bytes, and a read issued while the
-// function is disabled waits for the next ENABLE. The files are used through plain descriptors because a
-// FileHandle's close() would wait for those reads forever.
+// read waits for the next event, the ep2 read (only issued while the host has the function enabled) for
+// the station's next bytes. Node cannot exit while one of them is blocked (process.exit() waits for its
+// thread pool), so stopping unbinds the gadget — what the kernel itself does when a FunctionFS function's
+// ep0 is closed — which ends them all (UNBIND, DISABLE). The files are used through plain descriptors:
+// a FileHandle's close() would wait for those reads.
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, read, write, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -120,11 +122,14 @@ export class FunctionFsFunction {
   private current: GadgetConnection | undefined;
   private waiters: Array<(c: GadgetConnection | undefined) => void> = [];
   private stopped = false;
+  private enabled = false;
+  private outReading = false;
+  /** Reads handed to the kernel and not returned yet. */
+  private readonly pending = new Set<Promise<unknown>>();
 
   private constructor(private readonly ffs: string, private readonly ep0: number, private readonly inFd: number,
     private readonly outFd: number, private readonly log: (line: string) => void) {
     void this.readEvents();
-    void this.readOut();
   }
 
   /** Writes the descriptors and strings and opens the endpoints; the gadget can be bound after this. */
@@ -166,11 +171,20 @@ export class FunctionFsFunction {
     });
   }
 
-  /** Stops reading and closes the files. Reads still blocked in the kernel end with the process. */
-  close(): void {
+  /**
+   * Stops reading and closes the files once the reads handed to the kernel have returned (the caller
+   * unbinds the gadget first, which returns them). True when they all did within `waitMs`.
+   */
+  async close(waitMs = 3000): Promise<boolean> {
     this.stopped = true;
     this.current?.end('the agent is stopping');
     for (const w of this.waiters.splice(0)) w(undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const returned = await Promise.race([
+      Promise.allSettled([...this.pending]).then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), waitMs))),
+    ]);
+    clearTimeout(timer);
     for (const fd of [this.outFd, this.inFd, this.ep0]) {
       try {
         closeSync(fd);
@@ -178,6 +192,14 @@ export class FunctionFsFunction {
         // already closed
       }
     }
+    return returned;
+  }
+
+  private track<T>(read: Promise<T>): Promise<T> {
+    this.pending.add(read);
+    const done = () => this.pending.delete(read);
+    read.then(done, done);
+    return read;
   }
 
   private onEvent(e: FunctionFsEvent): void {
@@ -185,14 +207,17 @@ export class FunctionFsFunction {
       this.current?.end('the USB host configured the device again');
       const connection = new GadgetConnection(this.inFd, this.ffs);
       this.current = connection;
+      this.enabled = true;
+      if (!this.outReading) void this.readOut();
       const waiter = this.waiters.shift();
       if (waiter) waiter(connection);
     } else if (e.type === 'disable' || e.type === 'unbind') {
+      this.enabled = false;
       this.current?.end(`the USB host went away (cable unplugged, host asleep or the gadget unbound: ${e.type.toUpperCase()})`);
       this.current = undefined;
     } else if (e.type === 'setup') {
       this.refuseSetup(e.setup!);
-    } else if (e.type !== 'bind') {
+    } else if (e.type !== 'bind' && e.type !== 'suspend' && e.type !== 'resume') {
       this.log(`FunctionFS event ${e.type}`);
     }
   }
@@ -201,16 +226,15 @@ export class FunctionFsFunction {
   private refuseSetup(setup: NonNullable<FunctionFsEvent['setup']>): void {
     this.log(`refusing control request 0x${setup.request.toString(16)} (type 0x${setup.requestType.toString(16)}) with a stall`);
     // Reading ep0 for a device-to-host request (or writing it for host-to-device) stalls the request.
-    const stall = setup.requestType & 0x80 ? readAsync(this.ep0, Buffer.alloc(1), 0, 1, null) : writeAsync(this.ep0, Buffer.alloc(0), 0, 0, null);
-    stall.catch(() => undefined);
+    const stall: Promise<unknown> = setup.requestType & 0x80 ? readAsync(this.ep0, Buffer.alloc(1), 0, 1, null) : writeAsync(this.ep0, Buffer.alloc(0), 0, 0, null);
+    this.track(stall).catch(() => undefined);
   }
 
   private async readEvents(): Promise<void> {
     const buf = Buffer.alloc(EVENT_SIZE * 4);
     while (!this.stopped) {
       try {
-        const n = (await readAsync(this.ep0, buf, 0, buf.length, null)).bytesRead;
-        if (this.stopped) return;
+        const n = (await this.track(readAsync(this.ep0, buf, 0, buf.length, null))).bytesRead;
         for (const e of parseFunctionFsEvents(buf.subarray(0, n))) this.onEvent(e);
       } catch (err) {
         if (this.stopped) return;
@@ -220,21 +244,21 @@ export class FunctionFsFunction {
     }
   }
 
+  /** Reads the station's bytes while the host has the function enabled (a read issued otherwise would wait). */
   private async readOut(): Promise<void> {
-    while (!this.stopped) {
+    this.outReading = true;
+    while (!this.stopped && this.enabled) {
       const buf = Buffer.alloc(READ_SIZE);
       try {
-        const n = (await readAsync(this.outFd, buf, 0, buf.length, null)).bytesRead;
-        if (this.stopped) return;
+        const n = (await this.track(readAsync(this.outFd, buf, 0, buf.length, null))).bytesRead;
         if (n > 0) this.current?.deliver(buf.subarray(0, n));
       } catch (err) {
-        if (this.stopped) return;
-        // Disabled under a pending read: the next read waits for the next ENABLE.
-        if (GONE.has(errno(err))) continue;
+        if (this.stopped || GONE.has(errno(err))) continue; // disabled under the read: the loop ends with it
         this.current?.end(`reading from the USB host failed (${describeError(err)})`);
         await pause(200);
       }
     }
+    this.outReading = false;
   }
 }
 
@@ -272,12 +296,42 @@ export function unbindGadget(gadgetDir: string): void {
   }
 }
 
-/** Serves the station over the FunctionFS function until `signal` aborts. */
-export async function runAgentOnGadget(ctx: AgentContext, opts: GadgetOptions): Promise<void> {
-  const fn = FunctionFsFunction.open(opts.ffs, opts.interfaceName ?? 'Dockhand link', ctx.log);
-  let bound: string | null = null;
+/** The configfs gadget whose FunctionFS function is mounted at `ffs` (found through /proc/mounts). */
+export function gadgetOfFunction(ffs: string, configfs = '/sys/kernel/config'): string | undefined {
+  let instance: string | undefined;
   try {
-    if (opts.bind) bound = bindGadget(opts.bind.gadgetDir, opts.bind.udc);
+    instance = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' '))
+      .find((f) => f[1] === path.resolve(ffs) && f[2] === 'functionfs')?.[0];
+  } catch {
+    return undefined;
+  }
+  if (!instance) return undefined;
+  const root = path.join(configfs, 'usb_gadget');
+  let gadgets: string[];
+  try {
+    gadgets = readdirSync(root);
+  } catch {
+    return undefined;
+  }
+  return gadgets.map((g) => path.join(root, g)).find((g) => existsSync(path.join(g, 'functions', `ffs.${instance}`)));
+}
+
+/**
+ * Serves the station over the FunctionFS function until `signal` aborts. Resolves true when the agent let
+ * go of everything; false when a read could not be ended (a gadget nobody ever bound leaves its event read
+ * waiting in the kernel), in which case the process cannot exit normally.
+ */
+export async function runAgentOnGadget(ctx: AgentContext, opts: GadgetOptions): Promise<boolean> {
+  const fn = FunctionFsFunction.open(opts.ffs, opts.interfaceName ?? 'Dockhand link', ctx.log);
+  const letGo = () => {
+    // Without the agent the function cannot answer: the device leaves the bus, as it would if the kernel
+    // saw ep0 closed, and the reads under way return.
+    const gadget = opts.bind?.gadgetDir ?? gadgetOfFunction(opts.ffs);
+    if (gadget) unbindGadget(gadget);
+    return fn.close();
+  };
+  try {
+    const bound = opts.bind ? bindGadget(opts.bind.gadgetDir, opts.bind.udc) : null;
     ctx.log(`listening on USB gadget ${opts.ffs}${bound ? ` (bound to ${bound})` : ''} as ${ctx.identity.id} (${ctx.identity.name}), root ${ctx.root}`);
     for (;;) {
       const connection = await fn.nextConnection(opts.signal);
@@ -287,8 +341,9 @@ export async function runAgentOnGadget(ctx: AgentContext, opts: GadgetOptions): 
       const reason = await serveTransport(ctx, connection, opts.signal);
       if (!opts.signal.aborted) ctx.log(`${reason}; waiting for the USB host`);
     }
-  } finally {
-    if (bound && opts.bind) unbindGadget(opts.bind.gadgetDir);
-    fn.close();
+  } catch (err) {
+    await letGo();
+    throw err;
   }
+  return letGo();
 }

@@ -95,20 +95,26 @@ export async function agentCommand(args: string[]): Promise<number> {
       const { runAgentOnGadget } = await import('../agent/usb-gadget.js');
       const { DEFAULT_GADGET_NAME, gadgetDir } = await import('../agent/usb-gadget-setup.js');
       const name = values.gadget ?? DEFAULT_GADGET_NAME;
-      await runAgentOnGadget(ctx, {
+      const released = await runAgentOnGadget(ctx, {
         ffs: values.ffs ?? DEFAULT_FFS, signal: controller.signal,
         ...(name === 'none' ? {} : { bind: { gadgetDir: gadgetDir('/sys/kernel/config', name), udc: values.udc ?? 'auto' } }),
       });
+      if (!released) {
+        // A FunctionFS read is still waiting in the kernel (the gadget was never bound), and Node cannot
+        // exit past a blocked thread-pool read: end the way `kill` would.
+        ctx.log('stopped (a FunctionFS read could not be ended; terminating)');
+        process.off('SIGTERM', stop);
+        process.kill(process.pid, 'SIGTERM');
+        await new Promise(() => undefined); // the signal ends the process
+      }
       ctx.log('stopped');
-      // FunctionFS reads still blocked in the kernel (on the thread pool) would keep Node running forever.
-      process.exit(0);
+      return 0;
     }
     await runAgentOnPort(ctx, { port: values.port!, serial, signal: controller.signal });
     ctx.log('stopped');
     return 0;
   } catch (err) {
     process.stderr.write(`dockhand agent: ${describeError(err)}\n`);
-    if (gadget) process.exit(1);
     return 1;
   } finally {
     process.off('SIGTERM', stop);

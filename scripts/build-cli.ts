@@ -2,7 +2,8 @@
 //
 //   dist/cli/index.mjs (+ chunks)    the whole CLI. ES modules split per command: `dockhand --help` loads
 //                                   one small file, `dockhand station` the station's chunks, and a native
-//                                   module (better-sqlite3, serialport, usb) only when a command opens it.
+//                                   module (better-sqlite3, serialport, usb) only when a command opens it;
+//                                   parse-worker.cjs beside them is the thread that parses large documents.
 //   dist/agent/dockhand-agent.mjs    the device agent alone, one minified file to copy onto a device
 //                                   (`node dockhand-agent.mjs --usb-gadget --root /data`); it needs
 //                                   `serialport` beside it only for serial links.
@@ -21,9 +22,11 @@ import { pathToFileURL } from 'node:url';
 import type { BuildOptions, Metafile } from 'esbuild';
 import { bundleIsCurrent } from '../bin/bundle-current.mjs';
 import { FILE_READING_EXTERNALS, importMetaShim, metaBanner, NATIVE_EXTERNALS } from './bundle.js';
+import { buildParseWorker, parseWorkerDefine } from './parse-worker-bundle.js';
 
 export const CLI_DIR = 'dist/cli';
 export const AGENT_FILE = 'dist/agent/dockhand-agent.mjs';
+const PARSE_WORKER = 'parse-worker.cjs';
 /** What bin/dockhand.mjs reads to decide whether the bundle is current. */
 export const MANIFEST = 'inputs.json';
 
@@ -61,11 +64,13 @@ export async function buildCli(opts: { root?: string; outRoot?: string } = {}): 
   const cliDir = path.join(outRoot, CLI_DIR);
   const fresh = `${cliDir}.building-${process.pid}`;
   rmSync(fresh, { recursive: true, force: true });
-  // Chunks sit beside index.mjs, so one banner (two levels up to the repository) fits every file.
+  // Chunks sit beside index.mjs, so one banner (two levels up to the repository) fits every file. The
+  // parse worker (scripts/parse-worker-bundle.ts) goes with them.
   const cli = await build({
     ...common, entryPoints: { index: path.join(root, 'cli', 'index.ts') }, outdir: fresh, splitting: true,
-    sourcemap: 'linked', banner: { js: metaBanner('esm', '../..') },
+    sourcemap: 'linked', banner: { js: metaBanner('esm', '../..') }, define: parseWorkerDefine(`${CLI_DIR}/${PARSE_WORKER}`),
   });
+  const worker = await buildParseWorker({ root, outfile: path.join(fresh, PARSE_WORKER) });
 
   const agentFile = path.join(outRoot, AGENT_FILE);
   const agent = await build({
@@ -73,7 +78,7 @@ export async function buildCli(opts: { root?: string; outRoot?: string } = {}): 
     legalComments: 'none', banner: { js: metaBanner('esm', '../..') },
   });
 
-  const inputs = new Set<string>(['package.json', 'scripts/build-cli.ts', 'scripts/bundle.ts']);
+  const inputs = new Set<string>(['package.json', 'scripts/build-cli.ts', 'scripts/bundle.ts', 'scripts/parse-worker-bundle.ts', ...worker.inputs]);
   for (const meta of [cli.metafile!, agent.metafile!]) {
     for (const input of Object.keys(meta.inputs)) if (!input.includes('node_modules/')) inputs.add(input);
   }

@@ -87,7 +87,7 @@ export class Station {
   readonly devices = new Map<string, TetheredTarget>();
   readonly clock: Clock;
   private readonly semaphore: Semaphore;
-  private running: { signal: AbortSignal; loops: Promise<void>[] } | null = null;
+  private running: { signal: AbortSignal; loops: Promise<void>[]; added: () => void } | null = null;
   private closed = false;
   private unprotect: () => void = () => undefined;
   /** Ports refused for claiming an ID already docked (`id NUL port`), so the refusal is logged once. */
@@ -262,7 +262,10 @@ export class Station {
     // A device polls the station's configured server; one the server moved it to (PollServer) stays its own.
     this.adoptServer(session, this.local.store.get('configured_server') ?? this.opts.server);
     session.start();
-    if (this.running) this.running.loops.push(this.loop(session, this.running.signal));
+    if (this.running) {
+      this.running.loops.push(this.loop(session, this.running.signal));
+      this.running.added();
+    }
     return target;
   }
 
@@ -363,10 +366,25 @@ export class Station {
     signal.addEventListener('abort', () => {
       for (const s of this.sessions.values()) s.stop();
     }, { once: true });
-    const loops = [...this.sessions.values()].map((s) => this.loop(s, signal));
-    this.running = { signal, loops };
-    while (!signal.aborted) await Promise.all(this.running.loops);
-    await Promise.all(this.running.loops);
+    const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    let added: Promise<void> = new Promise<void>(() => undefined);
+    let wakeAdded = (): void => undefined;
+    const arm = () => { added = new Promise<void>((resolve) => { wakeAdded = resolve; }); };
+    arm();
+    const running = { signal, loops: [...this.sessions.values()].map((s) => this.loop(s, signal)), added: () => wakeAdded() };
+    this.running = running;
+    // Every loop may end before the signal does (each session stopped on its own, e.g. by Ctrl-C): then
+    // wait for the signal or a device's new session — never spin on loops that are already over, which
+    // would starve the event loop and with it the shutdown that is under way.
+    while (!signal.aborted) {
+      const count = running.loops.length;
+      await Promise.race([Promise.all(running.loops), aborted]);
+      if (!signal.aborted && running.loops.length === count) {
+        await Promise.race([aborted, added]);
+        arm();
+      }
+    }
+    await Promise.all(running.loops);
     this.running = null;
   }
 

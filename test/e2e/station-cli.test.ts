@@ -175,3 +175,19 @@ test('kill -9 the moment 11030 is delivered, mid-download: the restart neither r
   const messages = JSON.parse(log.out).filter((e: { kind: string }) => e.kind === 'status').map((e: { messageID: number }) => e.messageID);
   assert.deepEqual(messages, [11030, 11031, 11035]);
 });
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  test(`a running station with its web console stops on ${signal} once its work is idle, and exits 0`, async (t) => {
+    // Ctrl-C stops every session at once; the station's run loop must then wait for its signal rather than
+    // spin on loops that have all ended (that spin starved the event loop and the process never exited).
+    const dir = tempDir(t);
+    const serverData = path.join(dir, 'server');
+    const { url } = await startServerProcess(t, serverData);
+    const station = startDockhand(t, ['station', '--server', url, '--data', path.join(dir, 'station'), '--ui', '--ui-port', '0']);
+    await waitFor('the station to poll and its console to listen', () => /web console: http/.test(station.out()) && /polled /.test(station.out()), 60_000);
+    station.child.kill(signal);
+    const code = await Promise.race([station.exited, new Promise<string>((r) => setTimeout(() => r('still running 20 s later'), 20_000))]);
+    assert.equal(code, 0, `${signal}: ${station.err()}`);
+    assert.match(station.out(), /stopping: tasks and checkpoints are saved/);
+  });
+}

@@ -6,5 +6,6 @@ export const commandTable: Record<string, () => Promise<Command>> = {
   protocol: async () => (await import('./protocol.js')).protocolCommand,
   server: async () => (await import('../server/cli.js')).serverCommand,
   station: async () => (await import('../electron/station/cli.js')).stationCommand,
+  kit: async () => (await import('../electron/station/kit-cli.js')).kitCommand,
   start: async () => (await import('./start.js')).startCommand,
 };

@@ -6,6 +6,7 @@ const usage = `usage: dockhand <command> [options]
 
 commands:
   station     run the headless station (the device-management client engine)
+  kit         the station's field kit: status, refresh, export and import (provisioning without a network)
   server      run or administer the reference management server
   agent       run the reference device agent on a serial port (the device side of the link)
   protocol    parse a Device Management document (protocol parse FILE)

@@ -79,7 +79,28 @@ export function legacyDeviceFolderName(deviceId: string): string {
 }
 
 // Entries of the data folder the station itself writes; a root (where server files land) must not be one.
-const STATION_ENTRIES = ['station.json', 'targets', 'cache', 'demo-server'];
+const STATION_ENTRIES = ['station.json', 'targets', 'cache', 'kit', 'demo-server'];
+
+/**
+ * The field kit's folder (`DATA/kit`): its index database, named by the station. Server data never names
+ * anything in it: profiles, parts and packages are rows, keyed by the IDs stored inside.
+ */
+export function kitFolder(dataDir: string): string {
+  return path.join(dataDir, 'kit');
+}
+
+/**
+ * A temporary folder inside the data folder for one kit import or export (`DATA/kit-import-<random>.tmp`):
+ * on the data folder's own disk, so verified files move into the cache by rename; `.tmp` so no root can be
+ * in it. Files in it are named by the station (their place in the kit's manifest), never by the kit file.
+ */
+export function kitWorkFolder(dataDir: string, purpose: 'import' | 'export', random: string): string {
+  if (!/^[0-9a-f]{8,32}$/.test(random)) throw new Error(`a kit work folder is named by a random hex string, not '${random}'`);
+  return path.join(dataDir, `kit-${purpose}-${random}.tmp`);
+}
+
+/** Work folders a stopped or killed import or export left behind (removed before the next one). */
+export const KIT_WORK_LEFTOVER = /^kit-(import|export)-[0-9a-f]{8,32}\.tmp$/;
 
 /**
  * Refuses a root folder that is the data folder or one of the station's own entries in it: server files

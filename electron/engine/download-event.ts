@@ -1,7 +1,9 @@
 // A download event and its four phases (spec §10.1, seed step 4):
 //
 //   1. package location request → the current URL (asked again on every attempt: a new location
-//      restarts the transfer from zero, spec §14 "restart from the new server")
+//      restarts the transfer from zero, spec §14 "restart from the new server"); while the server cannot
+//      be reached, a package already in the station cache with the same ID, size and hash skips it
+//      (docs/field-kit.md)
 //   2. status 11030 "starting package download", delivered at once — before the transfer starts
 //   3. resumable download into the station's cache, verified (size, SHA-256 when published), saved into
 //      LocalDestination (or pushed to the device) → status 11031; or, once the retries are spent, 11032
@@ -28,6 +30,7 @@ import { CommandJournal } from './command-journal.js';
 import { runCommandOnce } from './command-run.js';
 import { logIgnored } from './reception.js';
 import { parseOffThread } from '../protocol/parse-off-thread.js';
+import { locationOrCache } from './kit/kit-answers.js';
 
 /** What a due download event waits for before it may run; NO_WAIT when it may run now. */
 export function downloadCondition(pkg: PackageRecord, conn: ConnectionState): TaskWait {
@@ -184,8 +187,9 @@ export async function runDownloadEvent(session: ClientSession, task: TaskRecord)
   session.runs.set(pkg.id, { id: runId, phase: 'location' });
   let sha256: string | null = null;
   if (downloadNeedsTransfer(pkg, task)) {
-    const url = await locate(session, pkg);
-    const fileName = fileNameFromUrl(url);
+    // While the server cannot be reached, a package in the station cache (same ID, size and hash) needs no location.
+    const { url, cached } = await locationOrCache(session, pkg, () => locate(session, pkg));
+    const fileName = cached?.fileName ?? fileNameFromUrl(url);
     if (!reached(task.phase, 'started')) {
       advancePhase(session, task, 'transfer starts');
       // 11030 "indicates the beginning of the download event" (the seed): it reaches the server first.

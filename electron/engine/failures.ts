@@ -57,7 +57,8 @@ export function handleFailure(session: ClientSession, task: TaskRecord, err: unk
     session.waitsForServer = true;
     if (err instanceof DockhandError) session.markOffline(err);
   }
-  const detail = serverDetail(err);
+  // What the field kit lacks says more than the host that refused: the technician can act on it.
+  const detail = on === 'unreachable' ? session.offlineDetail(current) ?? serverDetail(err) : serverDetail(err);
   const moved = taskTransition(session, current, on, { reason: message, ...(detail ? { detail } : {}) });
   const now = session.now();
   switch (moved.on) {

@@ -70,7 +70,10 @@ export class Lanes {
     for (const task of candidates) {
       const condition = session.conditionFor(task);
       if (condition.kind !== 'none') moves.push({ task, on: 'hold', ctx: { condition } });
-      else if (session.isOffline() && session.needsNetwork(task)) moves.push({ task, on: 'offline' });
+      else if (session.isOffline() && session.needsNetwork(task)) {
+        const detail = session.offlineDetail(task);
+        moves.push({ task, on: 'offline', ...(detail ? { ctx: { detail } } : {}) });
+      }
       else {
         found = task;
         break;

@@ -23,7 +23,7 @@ export class Outbox {
   /** When the next delivery attempt may happen (0: now); null when nothing waits. */
   nextAttempt(): number | null {
     const { store } = this.session;
-    if (!store.nextOutbox()) return null;
+    if (!store.nextOutbox() || this.session.outboxWaitsForPoll()) return null;
     return Math.max(this.session.offlineUntil, Number(store.get('outbox_retry_at') ?? 0));
   }
 
@@ -36,7 +36,7 @@ export class Outbox {
   /** Neither an outage nor a refusal says to wait. */
   private mayTry(): boolean {
     const now = this.session.now();
-    return this.session.offlineUntil <= now && Number(this.session.store.get('outbox_retry_at') ?? 0) <= now;
+    return !this.session.outboxWaitsForPoll() && this.session.offlineUntil <= now && Number(this.session.store.get('outbox_retry_at') ?? 0) <= now;
   }
 
   /**

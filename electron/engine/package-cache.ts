@@ -145,6 +145,42 @@ export class PackageCache {
     return { path: done, size: result.bytes, sha256: result.sha256, resumedFrom: result.resumedFrom, restartedFromZero: result.restartedFromZero, reused: false };
   }
 
+  /**
+   * The package's complete file, when the cache holds it with this size and SHA-256 (each checked when given;
+   * at least one must be): what a download event may use without asking the server where it is.
+   */
+  verifiedCopy(packageId: string, size: number | null, sha256: string | null): (CacheEntry & { path: string; sha256: string; expectedSize: number }) | null {
+    if (size === null && !sha256) return null;
+    const e = this.store.entry(packageKey(packageId));
+    const done = path.join(this.folderOf(packageId), FILE);
+    if (!e?.complete || !e.sha256 || e.expectedSize === null || this.inflight.has(e.packageId)) return null;
+    if ((size !== null && e.expectedSize !== size) || (sha256 && e.sha256 !== sha256)) return null;
+    if (statSync(done, { throwIfNoEntry: false })?.size !== e.expectedSize) return null;
+    return { ...e, path: done, sha256: e.sha256, expectedSize: e.expectedSize };
+  }
+
+  /**
+   * A verified file from elsewhere (an imported field kit) becomes the package's cache file, by rename on the
+   * same disk; `userId` keeps it. An entry already complete with the same SHA-256 is kept and the file dropped.
+   */
+  async adopt(file: string, e: { packageId: string; fileName: string; url: string; size: number; sha256: string; userId: string }): Promise<void> {
+    const key = packageKey(e.packageId);
+    const held = this.store.entry(key);
+    if (held?.complete && held.sha256 === e.sha256 && this.verifiedCopy(key, e.size, e.sha256)) {
+      await rm(file, { force: true });
+      this.store.addUser(key, e.userId);
+      return;
+    }
+    const dir = this.folderOf(key);
+    await mkdir(dir, { recursive: true });
+    await rm(path.join(dir, PART), { force: true });
+    await rename(file, path.join(dir, FILE));
+    this.store.saveCheckpoint({ packageId: key, fileName: e.fileName, url: e.url, validator: null, bytesDone: e.size, expectedSize: e.size,
+      partPath: path.join(dir, PART), sha256: e.sha256 }, this.clock.now());
+    this.store.markComplete(key, e.sha256, e.size, this.clock.now());
+    this.store.addUser(key, e.userId);
+  }
+
   /** The next occurrence of a "Download and Execute" package must fetch it afresh. */
   async invalidate(packageId: string): Promise<void> {
     this.store.delete(packageKey(packageId));

@@ -13,6 +13,8 @@ import { CommandJournal } from './command-journal.js';
 import { taskTransition } from './transitions.js';
 import { hostOf, type DmResponse } from './dm-http.js';
 import { logIgnored, logOnce } from './reception.js';
+import { provisionFromKit, serverAnswersAfterKit } from './kit/offline-poll.js';
+import { KIT_KV } from './kit/offline-state.js';
 
 export async function runPoll(session: ClientSession, task: TaskRecord): Promise<void> {
   const { store } = session;
@@ -26,12 +28,21 @@ export async function runPoll(session: ClientSession, task: TaskRecord): Promise
     // timestamp (docs/protocol-decisions.md); the headers stay empty, as the documentation says.
     Connection: { AuthorizationToken: s.auth || '0', Timestamp: s.timestamp || '0' },
   });
-  const res = await session.post('Poll', body);
+  let res: DmResponse;
+  try {
+    res = await session.post('Poll', body);
+  } catch (err) {
+    // A device that never reached the server may be provisioned from the field kit instead (docs/field-kit.md).
+    if (await provisionFromKit(session, task, err)) return;
+    throw err;
+  }
   const response = await readPollAnswer(session, res);
 
   // The server keeps the timestamp; the client only echoes it (spec §2.3, A15).
   const stamp = res.headers['x-device-timestamp'];
   if (typeof stamp === 'string') store.set('timestamp', stamp);
+  store.set(KIT_KV.lastPollAt, String(session.now()));
+  session.opts.kit?.polled(session, res);
 
   logIgnored(session, 'PollResponse', response.ignored);
   applySettings(session, response);
@@ -40,7 +51,10 @@ export async function runPoll(session: ClientSession, task: TaskRecord): Promise
     logOnce(session, 'warn', `the package list from ${hostOf(session.settings().server)} is incomplete ` +
       `(${response.packageListIncomplete}): the listed packages are acquired, and no package is removed until a poll lists them all`);
   }
+  // Provisioned offline: what it queued reaches the server first, then the server's answer is reconciled.
+  const afterKit = await serverAnswersAfterKit(session, response);
   await reconcile(session, response.ApplicablePackages, { removeUnlisted: complete });
+  afterKit?.();
   taskTransition(session, task, 'succeed');
   session.log('info', `polled ${session.settings().server}: ${response.ApplicablePackages.length} package(s) listed`);
 }
@@ -63,7 +77,7 @@ async function readPollAnswer(session: ClientSession, res: DmResponse): Promise<
   }
 }
 
-function applySettings(session: ClientSession, response: PollResponse): void {
+export function applySettings(session: ClientSession, response: PollResponse): void {
   const cs = response.Settings.ClientSettings;
   if (cs) {
     try {

@@ -20,6 +20,8 @@ import { Outbox } from './outbox.js';
 import { taskTransition } from './transitions.js';
 import { downloadCondition, downloadNeedsTransfer } from './download-event.js';
 import { Lanes } from './lanes.js';
+import type { FieldKitAccess } from './kit/kit-access.js';
+import { kitDetail, kitServesPoll, outboxWaitsForPoll } from './kit/offline-state.js';
 
 export interface SessionOptions {
   store: ClientStore;
@@ -35,6 +37,8 @@ export interface SessionOptions {
   downloadSlot?: () => Promise<() => void>;
   /** Called after every answer from `server`, so the station can end an outage for every target at once. */
   onContact?: (server: string) => void;
+  /** The station's field kit: what stands in for the server while it cannot be reached (docs/field-kit.md). */
+  kit?: FieldKitAccess;
 }
 
 /** A failure worth reporting at the end of `station --once`. */
@@ -183,19 +187,32 @@ export class ClientSession {
    * the building of reports need no connection: they run offline and their messages wait in the outbox.
    */
   needsNetwork(task: TaskRecord): boolean {
+    const kit = this.opts.kit;
     switch (task.kind) {
       case 'poll':
+        return !kitServesPoll(this);
       case 'instruction':
-        return true;
+        return !kit?.answer(this, 'instructions', task.packageId);
       case 'download': {
+        // A package whose bytes are in the station cache (same ID, size and hash) needs no location request.
         const pkg = this.store.package(task.packageId);
-        return pkg ? downloadNeedsTransfer(pkg, task) : false;
+        return pkg ? downloadNeedsTransfer(pkg, task) && !kit?.bytes(pkg) : false;
       }
       case 'software-inventory':
       case 'machine-inventory':
       case 'file-collection':
         return false;
     }
+  }
+
+  /** What a task that needs the server says while it waits for it, beyond "cannot be reached" (the field kit's gap). */
+  offlineDetail(task: TaskRecord): string | undefined {
+    return kitDetail(this, task);
+  }
+
+  /** A device provisioned from the field kit delivers nothing before its first poll has told the server it exists. */
+  outboxWaitsForPoll(): boolean {
+    return outboxWaitsForPoll(this.store);
   }
 
   /** An outside event may have lifted these conditions (for one package, or all): look again. */

@@ -26,6 +26,7 @@ export type TaskEvent =
   | 'hold' //         due, but a condition does not hold (dock, connection, acceptance, a technician's pause)
   | 'release' //      an outside event may have lifted its condition: look again when it comes due
   | 'offline' //      due while the server is known to be unreachable: waits for it, spends nothing
+  | 'kit answered' // it could not reach the server and the field kit answered in its place (docs/field-kit.md)
   | 'unreachable' //  it ran and the server could not be reached (refused, reset, DNS, unreachable, connect timeout)
   | 'fail' //         it ran and failed for a reason a retry may cure: an untrusted certificate, an HTTP error
   //                  status, a malformed answer, a size or SHA-256 mismatch (spends one of FailureRetryCount)
@@ -100,6 +101,9 @@ export const TASK_TRANSITIONS: readonly TaskRow[] = [
   row('poll',                'running',  'succeed',      'queued',   'schedule',            'poll interval',    'reset'),
   row('poll',                'running',  'unreachable',  'queued',   'server',              'retry interval',   'spend'),
   row('poll',                'running',  'give-up',      'queued',   'server or schedule',  'poll interval',    'reset'),
+  // A device that never reached the server, provisioned from the field kit instead: the poll still owes the
+  // server its first contact, so it waits for the server (woken the moment it answers), spending nothing.
+  row('poll',                'running',  'kit answered', 'queued',   'server',              'retry interval',   'keep'),
 
   // An instruction request ends in a scheduled download event (written with it, instruction.ts); given
   // up, its package fails and is asked for again at the next poll (spec A11).
@@ -313,7 +317,7 @@ function closeEvent(session: ClientSession, task: TaskRecord, reason: string): v
 
 export type PackageEvent =
   | 'required instructions' | 'optional instructions' | 'accepted optional instructions' | 'accept'
-  | 'event succeeded' | 'command failed' | 'download gave up' | 'instructions gave up';
+  | 'event succeeded' | 'command failed' | 'download gave up' | 'instructions gave up' | 'server replaces kit';
 
 // Listing and unlisting are reconcile's (poll.ts): a listed package with no record, or a failed one, is
 // `needs-instructions` again (spec A11); an unlisted one is removed with its file.
@@ -331,6 +335,9 @@ export const PACKAGE_TRANSITIONS: ReadonlyArray<{ from: readonly PackageState[];
   { from: ['scheduled', 'installed'], on: 'command failed', to: 'installed' },
   { from: ['scheduled', 'installed', 'failed'], on: 'download gave up', to: 'failed' },
   { from: ['needs-instructions'], on: 'instructions gave up', to: 'failed' },
+  // Instructions the field kit gave while the server could not be reached are asked for again once it
+  // answers, for packages whose event has not started: the server's answer wins (docs/field-kit.md).
+  { from: ['scheduled', 'awaiting-acceptance'], on: 'server replaces kit', to: 'needs-instructions' },
 ];
 
 /** Moves a package by its table row; `result` (words) becomes its last result when given. */

@@ -9,7 +9,7 @@ import { ensureUiBuilt, RENDERER_DIST } from '../../cli/build-ui.js';
 import { deviceEndpoint, startStationRuntime, type RuntimeOptions, type StationRuntime } from './runtime.js';
 import { startWebConsole, type WebConsole } from './web-console.js';
 import { parseUsbIds } from '../link/discovery.js';
-import { readConfig, writeConfig } from './config.js';
+import { parseProfile, readConfig, writeConfig } from './config.js';
 import { claimDataFolder, defaultDataDir } from './data-folder.js';
 import { serialPathProblem } from './port-check.js';
 import { watchDeviceSummaries } from './device-summary.js';
@@ -19,7 +19,7 @@ export { defaultDataDir };
 
 const usage = `usage:
   dockhand station [--server URL] [--data DIR] [--root DIR] [--id DEVICE-ID] [--allow-commands]
-                   [--allow-program NAME]… [--once]
+                   [--allow-program NAME]… [--once] [--profile NAME=DEVICE-ID]…
                    [--rate-limit BYTES/S] [--bandwidth auto|low|high] [--concurrency N]
                    [--serial PATH[,PATH…]] [--baud N] [--usb VID:PID[,VID:PID…]]
                    [--ui [--ui-port N] [--ui-host 127.0.0.1]]
@@ -29,6 +29,8 @@ const usage = `usage:
 
 --allow-program NAME (repeatable) lets a server's command line run the station's own program NAME (found on
 the PATH); without it only programs the package brought run. Allowing a shell (sh) allows anything.
+--profile NAME=DEVICE-ID (repeatable) names a field-kit profile: the station keeps that device identity's
+answers and packages so new devices are provisioned when the server cannot be reached (dockhand kit --help).
 Without --server the station runs the bundled reference server with a demo catalog on 127.0.0.1; a server
 given once is remembered in DATA/station.json. Options not given come from that file. --ui serves the
 station's UI and API (WebSocket) on 127.0.0.1 (building the UI first if needed); bound to another address
@@ -43,7 +45,7 @@ const OPTIONS = {
   'rate-limit': { type: 'string' }, bandwidth: { type: 'string' }, concurrency: { type: 'string' },
   serial: { type: 'string', multiple: true }, baud: { type: 'string' }, usb: { type: 'string', multiple: true },
   ui: { type: 'boolean', default: false }, 'ui-port': { type: 'string' }, 'ui-host': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+  profile: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** `1048576`, `512K`, `4M`, `1G` → bytes per second. */
@@ -102,6 +104,7 @@ function runtimeOptions(values: Values, dataDir: string): RuntimeOptions {
     ...(bandwidth ? { bandwidth } : {}),
     ...(values.concurrency ? { concurrency: positiveInt(values.concurrency, '--concurrency') } : {}),
     ...(values.baud ? { baudRate: positiveInt(values.baud, '--baud') } : {}),
+    ...(values.profile ? { profiles: values.profile.map(parseProfile) } : {}),
   };
 }
 

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { deviceIdProblem } from '../engine/confine.js';
 
 export const StationConfigSchema = z.object({
   server: z.string().regex(/^https?:\/\//i, 'must be an http:// or https:// URL').optional(),
@@ -18,7 +19,32 @@ export const StationConfigSchema = z.object({
   allowPrograms: z.array(z.string().min(1).max(255).regex(/^[^\\/]+$/, 'must be a bare program name (no folder), e.g. tar')).default([]),
   bandwidth: z.enum(['auto', 'low', 'high']).default('auto'),
   concurrency: z.number().int().min(1).max(64).default(8),
+  // Field-kit profiles (docs/field-kit.md): a name a technician knows for a device identity the server knows.
+  // None named: every device that docked here is its own profile, and the first one docked is the default.
+  profiles: z.array(ProfileSchema()).default([])
+    .refine((ps) => new Set(ps.map((p) => p.name)).size === ps.length, 'two profiles have the same name'),
+  defaultProfile: z.string().min(1).max(128).optional(),
 });
+
+function ProfileSchema() {
+  return z.object({
+    name: z.string().trim().min(1).max(64),
+    device: z.string().superRefine((id, ctx) => {
+      const problem = deviceIdProblem(id);
+      if (problem) ctx.addIssue({ code: 'custom', message: `the device ID ${problem}` });
+    }),
+  });
+}
+
+/** `NAME=DEVICE-ID` (from --profile) → a profile; the device ID is checked like a docked device's. */
+export function parseProfile(text: string): { name: string; device: string } {
+  const at = text.indexOf('=');
+  const name = at > 0 ? text.slice(0, at).trim() : '';
+  const device = at > 0 ? text.slice(at + 1).trim() : '';
+  const problem = device ? deviceIdProblem(device) : 'is empty';
+  if (!name || problem) throw new Error(`--profile takes NAME=DEVICE-ID (e.g. scanner=SCANNER-01), not '${text}'${name && problem ? `: the device ID ${problem}` : ''}`);
+  return { name, device };
+}
 
 export type StationConfig = z.infer<typeof StationConfigSchema>;
 

@@ -37,7 +37,9 @@ export function contactState(sources: ContactSource[], server: string): Contact 
     if (poll && poll.nextRun > poll.createdAt) contacted = true;
     const pollFailed = poll !== null && poll.lastError !== '';
     const outboxFailed = queued.some((o) => o.lastError !== '');
-    if (!pollFailed && !outboxFailed && !session.isOffline()) continue;
+    // A task that waits for the server ran into it last (a download's location request, a kit-provisioned poll).
+    const waitsForServer = (store.waitCounts().server ?? 0) > 0;
+    if (!pollFailed && !outboxFailed && !waitsForServer && !session.isOffline()) continue;
     failed = true;
     problem ||= (pollFailed ? poll.lastError : queued.find((o) => o.lastError)?.lastError) ?? '';
     for (const t of store.tasks()) {

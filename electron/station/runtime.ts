@@ -8,7 +8,7 @@ import type { StationSettings } from '../../shared/contract/station-api.js';
 import { Station } from './station.js';
 import { StationService } from './service.js';
 import { DockManager } from './docking.js';
-import { readConfig, writeConfig, type StationConfig } from './config.js';
+import { readConfig, StationConfigSchema, writeConfig, type StationConfig } from './config.js';
 import { parseUsbIds } from '../link/discovery.js';
 
 export interface RuntimeOptions {
@@ -25,6 +25,8 @@ export interface RuntimeOptions {
   serialPaths?: string[];
   baudRate?: number;
   usb?: string[];
+  /** Field-kit profiles from --profile NAME=DEVICE-ID; a name given here replaces station.json's. */
+  profiles?: Array<{ name: string; device: string }>;
   /** Start the engine loop (default). `false` for `--once`, which runs until idle itself. */
   loop?: boolean;
   emit?: (e: EngineEvent) => void;
@@ -71,6 +73,7 @@ export async function startStationRuntime(opts: RuntimeOptions): Promise<Station
     allowPrograms: [...new Set([...fileConfig.allowPrograms, ...(opts.allowPrograms ?? [])])],
     serialPorts: [...new Set([...fileConfig.serialPorts, ...(opts.serialPaths ?? [])])],
     usb: [...new Set([...fileConfig.usb, ...(opts.usb ?? [])])],
+    profiles: mergeProfiles(fileConfig.profiles, opts.profiles ?? []),
   };
   const usbFilters = () => parseUsbIds(config.usb);
   usbFilters(); // refuse a bad filter before anything starts
@@ -91,6 +94,7 @@ export async function startStationRuntime(opts: RuntimeOptions): Promise<Station
     dataDir, server: serverUrl, ...(opts.root ? { root: path.resolve(opts.root) } : {}), ...(opts.id ? { id: opts.id } : {}),
     allowCommands: config.allowCommands, allowPrograms: config.allowPrograms, rateLimit: config.rateLimit,
     maxUndeclaredDownloadBytes: config.maxUndeclaredDownloadBytes, bandwidth: config.bandwidth, concurrency: config.concurrency,
+    profiles: config.profiles, ...(config.defaultProfile ? { defaultProfile: config.defaultProfile } : {}),
     emit: (e) => {
       opts.emit?.(e);
       service?.onEngineEvent(e);
@@ -112,7 +116,7 @@ export async function startStationRuntime(opts: RuntimeOptions): Promise<Station
   const settings = (): StationSettings => ({
     server: station.local.store.get('server') ?? serverUrl, pollIntervalMs: station.local.settings().pollIntervalMs,
     rateLimit: config.rateLimit, allowCommands: config.allowCommands, serialPorts: config.serialPorts, baudRate: config.baudRate,
-    usb: config.usb, concurrency: config.concurrency,
+    usb: config.usb, concurrency: config.concurrency, profiles: config.profiles, defaultProfile: config.defaultProfile ?? '',
   });
   const save = (next: StationConfig) => {
     config = next;
@@ -139,6 +143,17 @@ export async function startStationRuntime(opts: RuntimeOptions): Promise<Station
         next.usb = change.usb;
       }
       if (change.serialPorts !== undefined) next.serialPorts = change.serialPorts;
+      if (change.profiles !== undefined || change.defaultProfile !== undefined) {
+        // Checked like station.json (names unique, device IDs usable); the field kit follows at once.
+        const checked = StationConfigSchema.pick({ profiles: true, defaultProfile: true }).parse({
+          profiles: change.profiles ?? next.profiles, defaultProfile: (change.defaultProfile ?? next.defaultProfile) || undefined,
+        });
+        next.profiles = checked.profiles;
+        if (checked.defaultProfile) next.defaultProfile = checked.defaultProfile;
+        else delete next.defaultProfile;
+        station.opts.profiles = next.profiles;
+        station.opts.defaultProfile = next.defaultProfile;
+      }
       if (change.server !== undefined && change.server !== settings().server) {
         next.server = deviceEndpoint(change.server);
         station.setServer(next.server); // every session, the known devices' too, and each polls at once
@@ -175,10 +190,18 @@ export async function startStationRuntime(opts: RuntimeOptions): Promise<Station
       stopped = true;
       abort.abort();
       await loop;
+      station.kit.close(); // a refresh under way stops; the kit keeps what it had
+      await station.kit.idle();
       await docking?.stop();
       service?.close();
       station.close();
       for (const c of closers) await c();
     },
   };
+}
+
+/** Profiles from --profile replace station.json's of the same name; the file's order is kept, new ones follow. */
+function mergeProfiles(file: StationConfig['profiles'], given: StationConfig['profiles']): StationConfig['profiles'] {
+  const byName = new Map(given.map((p) => [p.name, p]));
+  return [...file.map((p) => byName.get(p.name) ?? p), ...given.filter((p) => !file.some((f) => f.name === p.name))];
 }

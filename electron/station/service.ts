@@ -7,8 +7,9 @@ import type { EngineEvent } from '../../shared/model/events.js';
 import { nextStepFor } from '../../shared/model/next-steps.js';
 import {
   CommandSchema, type Activity, type Change, type Command, type CommandResult, type Device, type CachedPackage,
-  type Snapshot, type StationClient, type StationInfo, type StationSettings, type Task,
+  type FieldKitSummary, type Snapshot, type StationClient, type StationInfo, type StationSettings, type Task,
 } from '../../shared/contract/station-api.js';
+import type { KitView } from '../../shared/model/field-kit.js';
 import type { ClientSession } from '../engine/session.js';
 import type { Station } from './station.js';
 import { packageKey } from '../engine/confine.js';
@@ -28,10 +29,18 @@ export interface ServiceHooks {
   updateSettings(change: Partial<StationSettings>): Promise<string>;
   addSerialPort(path: string): Promise<string>;
   forgetSerialPort(path: string): Promise<string>;
-  info(): Omit<StationInfo, 'online' | 'contact' | 'storageProblem' | 'host'>;
+  info(): Omit<StationInfo, 'online' | 'contact' | 'storageProblem' | 'host' | 'fieldKit'>;
 }
 
 const ACTIVITY_KEPT = 500;
+
+/** The field kit at a glance, for the header ("Offline: field kit from 1 Dec 14:02"). */
+function fieldKitSummary(kit: KitView): FieldKitSummary {
+  return {
+    asOf: kit.asOf, defaultProfile: kit.defaultProfile,
+    profiles: kit.profiles.map((p) => ({ deviceId: p.deviceId, name: p.name, polledAt: p.polledAt, isDefault: p.isDefault })),
+  };
+}
 
 export class StationService implements StationClient {
   private readonly listeners = new Set<(c: Change) => void>();
@@ -70,7 +79,7 @@ export class StationService implements StationClient {
 
   private view() {
     const targets = [...this.station.sessions.values()].map((s) => ({ kind: s.target.kind, store: s.store }));
-    return collectStatus(targets, this.station.cache.store, this.station.clock.now());
+    return collectStatus(targets, this.station.cache.store, this.station.clock.now(), this.station.kit.view());
   }
 
   private collections(): Omit<Snapshot, 'activity'> {
@@ -79,8 +88,9 @@ export class StationService implements StationClient {
     const sessions = [...this.station.sessions.values()];
     const cache = this.station.cache.entries();
     const slots = slotLabels(this.station.local.store);
+    const kitProfiles = new Map(this.station.kit.profiles().map((p) => [p.deviceId, p.name]));
     const devices: Device[] = sessions.filter((s) => s.target.kind === 'tethered').map((s) => deviceView(s.store, {
-      cache, slots, now, live: this.live.forTarget(s.target.id), docked: this.station.devices.get(s.target.id)?.docked ?? false,
+      cache, slots, now, live: this.live.forTarget(s.target.id), docked: this.station.devices.get(s.target.id)?.docked ?? false, kitProfiles,
     }));
     const names = new Map(devices.map((d) => [d.id, d.name]));
     const sessionOf = (id: string): ClientSession | undefined => this.station.sessions.get(id);
@@ -105,7 +115,10 @@ export class StationService implements StationClient {
     }));
     const contact = contactState(talking, this.hooks.settings().server);
     return {
-      station: { ...this.hooks.info(), online: contact.state !== 'unreachable', contact, storageProblem: this.station.storage.problem, host: os.hostname() },
+      station: {
+        ...this.hooks.info(), online: contact.state !== 'unreachable', contact, storageProblem: this.station.storage.problem, host: os.hostname(),
+        fieldKit: fieldKitSummary(this.station.kit.view()),
+      },
       devices, tasks, transfers, packages, settings: this.hooks.settings(),
     };
   }
@@ -232,6 +245,14 @@ export class StationService implements StationClient {
         return renameSlot(this.station.local.store, c.port, c.label);
       case 'exportRecord':
         throw new Error('exportRecord answers with a file'); // handled by execute
+      case 'useKitProfile':
+        return this.station.useKitProfile(c.target, c.profile);
+      case 'refreshKit': {
+        const n = this.station.kit.profiles().length;
+        if (n === 0) throw new Error('the field kit has no profiles yet: dock a device while the server can be reached, or name profiles in Settings');
+        void this.station.kit.refresh().finally(() => this.markDirty());
+        return `refreshing the field kit: ${n} profile(s); the activity says when each is done`;
+      }
     }
   }
 

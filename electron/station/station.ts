@@ -19,10 +19,14 @@ import { CommandJournal, endLeftoverCommands } from '../engine/command-journal.j
 import { Semaphore } from '../engine/semaphore.js';
 import { detectBandwidthClass, type BandwidthClass } from '../engine/local/host-identity.js';
 import type { DeviceLink } from '../link/device-link.js';
-import { checkStationRoot, deviceFolder, deviceIdProblem, legacyDeviceFolderName, protectOwnFolder, shownId } from '../engine/confine.js';
+import { checkStationRoot, deviceFolder, deviceIdProblem, kitFolder, legacyDeviceFolderName, protectOwnFolder, shownId } from '../engine/confine.js';
 import { DockhandError } from '../../shared/model/errors.js';
 import { downloadNeed, retryDownloadsWaitingForRoom, StorageGuard, storageEvent } from './storage-guard.js';
 import { useParseWorker } from '../protocol/parse-off-thread.js';
+import { KitStore } from '../store/kit-store.js';
+import { FieldKit, type ProfileSetting } from '../engine/kit/field-kit.js';
+import { KIT_KV } from '../engine/kit/offline-state.js';
+import { reprovisionFromKit } from '../engine/kit/offline-poll.js';
 
 export interface StationOptions {
   dataDir: string;
@@ -46,10 +50,17 @@ export interface StationOptions {
   clock?: Clock;
   emit?: (e: EngineEvent) => void;
   commandTimeoutMs?: number;
+  /** Field-kit profiles named by the technician (station.json, --profile NAME=DEVICE-ID); see docs/field-kit.md. */
+  profiles?: ProfileSetting[];
+  /** The profile new devices are provisioned from offline (a name or device ID); default: the first. */
+  defaultProfile?: string;
 }
+
 
 export const DEFAULT_CONCURRENCY = 8;
 export const localTargetDb = (dataDir: string) => path.join(dataDir, 'targets', 'local', 'client.sqlite');
+/** The field kit's index: profiles, the server's kept answers, the package files it holds in the cache. */
+export const kitDb = (dataDir: string) => path.join(kitFolder(dataDir), 'kit.sqlite');
 /** A device's client database: in a folder named by a hash of its ID (confine.ts), the ID stored inside. */
 export const deviceTargetDb = (dataDir: string, deviceId: string) => path.join(deviceFolder(dataDir, deviceId), 'client.sqlite');
 
@@ -103,6 +114,7 @@ export class Station {
     readonly cache: PackageCache,
     readonly limiter: RateLimiter,
     private readonly bandwidth: () => BandwidthClass,
+    readonly kit: FieldKit,
   ) {
     this.clock = opts.clock ?? systemClock;
     this.semaphore = new Semaphore(Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY));
@@ -150,11 +162,20 @@ export class Station {
       id, root, bandwidth, hostPrograms: opts.allowPrograms ?? [], ...(opts.commandTimeoutMs ? { commandTimeoutMs: opts.commandTimeoutMs } : {}),
     });
     let station: Station | null = null;
+    const kit = new FieldKit({
+      store: new KitStore(kitDb(opts.dataDir)), cache, clock,
+      configured: () => station!.opts.profiles ?? [], defaultProfile: () => station!.opts.defaultProfile,
+      server: () => station!.opts.server, pollIntervalMs: () => station!.local.settings().pollIntervalMs,
+      sessions: () => station!.sessions.values(),
+      log: (level, message) => station!.local.log(level, message),
+      onContact: (server) => station!.contact(server),
+      onChange: () => opts.emit?.({ type: 'changed', targetId: id }),
+    });
     const session = new ClientSession({
       store, target, clock, cache, allowCommands: opts.allowCommands ?? false, ...(opts.emit ? { emit: opts.emit } : {}),
-      downloadSlot: () => station!.semaphore.acquire(), onContact: (server) => station!.contact(server),
+      downloadSlot: () => station!.semaphore.acquire(), onContact: (server) => station!.contact(server), kit,
     });
-    station = new Station({ ...opts, root }, session, cache, limiter, bandwidth);
+    station = new Station({ ...opts, root }, session, cache, limiter, bandwidth, kit);
     station.unprotect = unprotect;
     station.adoptServer(session, opts.server);
     session.start();
@@ -198,6 +219,22 @@ export class Station {
     for (const s of this.sessions.values()) {
       if ((s.offlineUntil !== 0 || s.waitsForServer) && originOf(s.settings().server) === origin) s.serverBack();
     }
+  }
+
+  /**
+   * A technician picks the field-kit profile a device is provisioned from (its card): kept for it, and a
+   * device provisioned offline whose first package has not started yet is provisioned again from it.
+   */
+  async useKitProfile(deviceId: string, profile: string): Promise<string> {
+    const session = this.sessions.get(deviceId);
+    if (!session || session.target.kind !== 'tethered') throw new Error(`no device ${deviceId} is known to this station`);
+    const chosen = this.kit.profile(profile);
+    if (!chosen) throw new Error(`no field-kit profile '${profile}'; the profiles are: ${this.kit.profiles().map((p) => p.name).join(', ') || 'none'}`);
+    if (!this.kit.store.part(chosen.deviceId, 'poll')) throw new Error(`the field kit holds no answer for profile ${chosen.name} yet; refresh it while the server can be reached`);
+    session.store.set(KIT_KV.choice, chosen.deviceId);
+    const done = await reprovisionFromKit(session);
+    session.changed();
+    return done;
   }
 
   /** A device docked or left, or the station's connection changed: conditions of that kind may hold now. */
@@ -255,7 +292,7 @@ export class Station {
     // Devices run their own command lines: running them is what the device is managed for.
     session = new ClientSession({
       store, target, clock: this.clock, cache: this.cache, allowCommands: true, ...(this.opts.emit ? { emit: this.opts.emit } : {}),
-      downloadSlot: () => this.semaphore.acquire(), onContact: (server) => this.contact(server),
+      downloadSlot: () => this.semaphore.acquire(), onContact: (server) => this.contact(server), kit: this.kit,
     });
     this.devices.set(id, target);
     this.sessions.set(id, session);
@@ -305,6 +342,11 @@ export class Station {
   async runUntilIdle(): Promise<void> {
     for (;;) {
       await Promise.all([...this.sessions.values()].map((s) => s.lanes.runUntilIdle()));
+      // A field-kit refresh under way may end an outage (it reached the server) or fill the cache.
+      if (this.kit.busy()) {
+        await this.kit.idle();
+        continue;
+      }
       const now = this.clock.now();
       const due = [...this.sessions.values()].some((s) => {
         const at = s.lanes.nextWake();
@@ -415,10 +457,12 @@ export class Station {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.kit.close();
     for (const s of this.sessions.values()) {
       s.stop();
       s.store.close();
     }
+    this.kit.store.close();
     this.cache.close();
     this.unprotect();
     this.releaseParseWorker();

@@ -8,8 +8,16 @@ import { CacheStore } from '../store/cache-store.js';
 import { describeWhen } from '../engine/schedule.js';
 import type { TaskRecord } from '../../shared/model/client.js';
 import { readConfig, type StationConfig } from './config.js';
-import { packageKey } from '../engine/confine.js';
+import { cacheFolder, packageKey } from '../engine/confine.js';
 import { describeWait, type TaskWait } from '../../shared/model/wait.js';
+import { kitTime, offlineWords, provisionedOfflineWords, type KitView } from '../../shared/model/field-kit.js';
+import { KitStore, type KitFileRecord } from '../store/kit-store.js';
+import { KIT_KV, kitSource, provisionedOffline } from '../engine/kit/offline-state.js';
+import { defaultProfileOf, effectiveProfiles, kitView } from '../engine/kit/kit-view.js';
+import { kitDb } from './station.js';
+import { contactState } from './contact.js';
+import { lockHolder } from './data-folder.js';
+import type { Contact } from '../../shared/contract/station-api.js';
 
 export interface TaskView {
   target: string;
@@ -44,6 +52,18 @@ export interface DeviceView {
   currentPackage: string;
   lastDockedAt: string | null;
   undockReason: string;
+  /** Provisioned from the field kit while the server could not be reached, not yet reconciled with it. */
+  provisionedOffline: boolean;
+  /** The field-kit profile it was provisioned from (or a technician picked for it); '' when none. */
+  kitProfile: string;
+  /** Status messages and reports waiting in its outbox for the server. */
+  messagesWaiting: number;
+}
+
+/** How the last contact with the server went, as the header says it: "Server unreachable", with the kit's age. */
+export interface ServerView extends Contact {
+  /** While unreachable: "Offline: field kit from 1 Dec 14:02"; '' otherwise. */
+  words: string;
 }
 
 export interface StatusView {
@@ -55,6 +75,8 @@ export interface StatusView {
   outbox: Array<{ target: string; seq: number; summary: string; state: string; attempts: number; lastError: string }>;
   /** The command policy and bounds of DATA/station.json (what `dockhand station` starts with unless told otherwise). */
   settings?: Pick<StationConfig, 'allowCommands' | 'allowPrograms' | 'rateLimit' | 'maxUndeclaredDownloadBytes'> | { error: string };
+  server?: ServerView;
+  fieldKit?: KitView;
 }
 
 /** What a task waits for, in words: its wait (worded in one place, `describeWait`), or its state. */
@@ -74,8 +96,10 @@ export function targetDbs(dataDir: string): Array<{ kind: 'local' | 'tethered'; 
 }
 
 /** Builds the status view from open stores: files opened by `readStatus`, or a running station's own. */
-export function collectStatus(targets: Array<{ kind: 'local' | 'tethered'; store: ClientStore }>, cache: CacheStore | null, now: number): StatusView {
+export function collectStatus(targets: Array<{ kind: 'local' | 'tethered'; store: ClientStore }>, cache: CacheStore | null, now: number,
+  kit?: KitView): StatusView {
   const view: StatusView = { devices: [], targets: [], tasks: [], transfers: [], packages: [], outbox: [] };
+  const profileNames = new Map((kit?.profiles ?? []).map((p) => [p.deviceId, p.name]));
   const packageNames = new Map<string, string | null>();
   for (const { kind, store } of targets) {
     const id = store.get('id') ?? '?';
@@ -90,7 +114,8 @@ export function collectStatus(targets: Array<{ kind: 'local' | 'tethered'; store
       view.devices.push({
         id, name: hello?.name ?? id, port: store.get('port') ?? '', state: store.get('docked') === '1' ? 'docked' : 'undocked',
         currentPackage: store.get('current_package') ?? '', lastDockedAt: docked ? new Date(Number(docked)).toISOString() : null,
-        undockReason: store.get('undock_reason') ?? '',
+        undockReason: store.get('undock_reason') ?? '', provisionedOffline: provisionedOffline(store),
+        kitProfile: kitSource(store)?.profileName ?? profileNames.get(store.get(KIT_KV.choice) ?? '') ?? '', messagesWaiting: queued.length,
       });
     }
     for (const t of store.tasks()) {
@@ -131,10 +156,55 @@ export function readStatus(dataDir: string, now = Date.now()): StatusView {
   const cacheDb = path.join(dataDir, 'cache', 'cache.sqlite');
   const cache = existsSync(cacheDb) ? new CacheStore(cacheDb) : null;
   try {
-    return { ...collectStatus(stores, cache, now), settings: stationSettings(dataDir) };
+    const kit = readKitView(dataDir, cache);
+    return { ...collectStatus(stores, cache, now, kit), settings: stationSettings(dataDir), server: storedContact(dataDir, stores, kit), fieldKit: kit };
   } finally {
     for (const { store } of stores) store.close();
     cache?.close();
+  }
+}
+
+/**
+ * The contact as the running station's header shows it (contact.ts), read from the databases: the station's
+ * own target and the devices docked now (none, when no station holds the folder), with the kit's age.
+ */
+function storedContact(dataDir: string, stores: Array<{ kind: 'local' | 'tethered'; store: ClientStore }>, kit: KitView | undefined): ServerView {
+  const live = lockHolder(dataDir) !== null;
+  const server = stores.find((s) => s.kind === 'local')?.store.get('server') ?? '';
+  const contact = contactState(stores.map(({ kind, store }) => ({
+    session: { isOffline: () => false }, store,
+    talks: kind === 'local' || (live && store.get('docked') === '1' && store.get('server') === server),
+  })), server);
+  return { ...contact, words: serverWords(contact, kit) };
+}
+
+/** The header's words for the contact: while it failed, the field kit's age. */
+export function serverWords(contact: Contact, kit: Pick<KitView, 'asOf'> | undefined): string {
+  return contact.state === 'unreachable' ? offlineWords(kit?.asOf ?? null) : '';
+}
+
+/** The field kit of a data folder, read from its index without a running station. */
+export function readKitView(dataDir: string, cache: CacheStore | null): KitView | undefined {
+  const file = kitDb(dataDir);
+  if (!existsSync(file)) return undefined;
+  const store = new KitStore(file);
+  try {
+    let configured: StationConfig['profiles'] = [];
+    let chosen: string | undefined;
+    try {
+      ({ profiles: configured, defaultProfile: chosen } = readConfig(dataDir));
+    } catch {
+      // a broken station.json is reported under settings; the kit's own profiles are shown meanwhile
+    }
+    const profiles = effectiveProfiles(store, configured);
+    const ready = (f: KitFileRecord) => {
+      const e = cache?.entry(packageKey(f.packageId));
+      const onDisk = statSync(path.join(cacheFolder(path.join(dataDir, 'cache'), f.packageId), 'file'), { throwIfNoEntry: false })?.size;
+      return Boolean(e?.complete && e.sha256 === f.sha256 && onDisk === f.size);
+    };
+    return kitView(store, profiles, defaultProfileOf(store, profiles, chosen), ready);
+  } finally {
+    store.close();
   }
 }
 
@@ -157,8 +227,14 @@ function formatSettings(s: NonNullable<StatusView['settings']>): string {
 export function formatStatus(v: StatusView): string {
   const lines: string[] = [];
   if (v.settings) lines.push(formatSettings(v.settings));
+  if (v.server?.state === 'unreachable') lines.push(`Server unreachable${v.server.problem ? ` (${v.server.problem})` : ''}; ${v.server.words}`);
+  if (v.fieldKit?.profiles.length) {
+    lines.push(`field kit from ${v.fieldKit.asOf ? kitTime(v.fieldKit.asOf) : '(no answer for the default profile)'}: ` +
+      `${v.fieldKit.profiles.length} profile(s), default ${v.fieldKit.defaultProfile ?? 'none'} (dockhand kit status shows every part)`);
+  }
   for (const d of v.devices) {
-    lines.push(`device ${d.name} (${d.id}) ${d.state}${d.port ? ` on ${d.port}` : ''}${d.currentPackage ? `, installing ${d.currentPackage}` : ''}`);
+    lines.push(`device ${d.name} (${d.id}) ${d.state}${d.port ? ` on ${d.port}` : ''}${d.currentPackage ? `, installing ${d.currentPackage}` : ''}` +
+      `${d.provisionedOffline ? `; ${provisionedOfflineWords(d.messagesWaiting)} (field kit profile ${d.kitProfile})` : ''}`);
   }
   for (const t of v.targets) lines.push(`target ${t.id} (${t.kind}) server ${t.server}; ${t.outboxQueued} message(s) waiting to be sent`);
   lines.push('', 'tasks:');

@@ -160,6 +160,15 @@ export const clientMigrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'where a package\'s instructions came from: the server, or the field kit of a profile',
+    up: (db) => {
+      // '' = the server answered; otherwise the device ID of the field-kit profile whose kept answer was used
+      // while the server could not be reached (docs/field-kit.md). The server's own answer replaces it later.
+      db.exec(`ALTER TABLE packages ADD COLUMN instructions_from TEXT NOT NULL DEFAULT ''`);
+    },
+  },
 ];
 
 /**

@@ -36,6 +36,7 @@ function toPackage(r: Row): PackageRecord {
     downloaded: Boolean(r.downloaded),
     runs: Number(r.runs),
     lastResult: str(r.last_result),
+    instructionsFrom: String(r.instructions_from ?? ''),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };
@@ -87,7 +88,10 @@ function toOutbox(r: Row): OutboxRecord {
 /** Package metadata from an instruction response, as stored (times already made absolute). */
 export type PackageInstructionFields = Pick<PackageRecord,
   'name' | 'shortDescription' | 'longDescription' | 'required' | 'packageSize' | 'flags' | 'startAt' |
-  'recurrenceMs' | 'behavior' | 'localDestination' | 'commandLine' | 'sourceFiles' | 'sha256'>;
+  'recurrenceMs' | 'behavior' | 'localDestination' | 'commandLine' | 'sourceFiles' | 'sha256'> & {
+  /** The field-kit profile whose kept answer gave these instructions; '' or absent: the server did. */
+  instructionsFrom?: string;
+};
 
 const PACKAGE_COLUMNS: Record<string, string> = {
   state: 'state', accepted: 'accepted', fileName: 'file_name', savedPath: 'saved_path',
@@ -149,6 +153,10 @@ export class ClientStore {
       .run(key, value);
   }
 
+  unset(key: string): void {
+    this.stmt('DELETE FROM kv WHERE key = ?').run(key);
+  }
+
   getJson<T>(key: string): T | null {
     const v = this.get(key);
     return v === null ? null : (JSON.parse(v) as T);
@@ -178,10 +186,10 @@ export class ClientStore {
   setPackageInstructions(id: string, f: PackageInstructionFields): void {
     this.stmt(`UPDATE packages SET name = ?, short_description = ?, long_description = ?, required = ?,
         package_size = ?, flags = ?, start_at = ?, recurrence_ms = ?, behavior = ?, local_destination = ?,
-        command_line = ?, source_files = ?, sha256 = ? WHERE id = ?`)
+        command_line = ?, source_files = ?, sha256 = ?, instructions_from = ? WHERE id = ?`)
       .run(f.name, f.shortDescription, f.longDescription, f.required === null ? null : Number(f.required),
         f.packageSize, f.flags, f.startAt, f.recurrenceMs, f.behavior, f.localDestination, f.commandLine,
-        Number(f.sourceFiles), f.sha256, id);
+        Number(f.sourceFiles), f.sha256, f.instructionsFrom ?? '', id);
   }
 
   updatePackage(id: string, fields: Partial<Pick<PackageRecord,

@@ -71,6 +71,12 @@ export const DeviceSchema = z.object({
   packages: z.array(DevicePackageSchema),
   /** The latest download events, newest last (at most 50). */
   history: z.array(DeviceEventSchema),
+  /** Provisioned from the field kit while the server could not be reached, and not yet reconciled with it. */
+  provisionedOffline: z.boolean(),
+  /** The field-kit profile it was (or will be) provisioned from offline; '' when none applies. */
+  kitProfile: z.string(),
+  /** Status messages and reports waiting in its outbox for the server. */
+  messagesWaiting: z.number().int().nonnegative(),
 });
 
 /** Why a task is not running now, as data (shared/model/wait.ts `TaskWait`; times are epoch milliseconds). */
@@ -151,6 +157,18 @@ export const SettingsSchema = z.object({
   baudRate: z.number().int().positive(),
   usb: z.array(z.string()),
   concurrency: z.number().int().min(1).max(64),
+  /** Field-kit profiles named by the technician (none: every device docked here is its own). */
+  profiles: z.array(z.object({ name: z.string().min(1).max(64), device: z.string().min(1).max(128) })).max(200),
+  /** The profile new devices are provisioned from offline, by name; '' = the first. */
+  defaultProfile: z.string().max(128),
+});
+
+/** The field kit at a glance (docs/field-kit.md): how old it is and which profiles it holds. */
+export const FieldKitSummarySchema = z.object({
+  /** When the server last answered for the default profile (ISO): "Offline: field kit from 1 Dec 14:02". */
+  asOf: z.string().nullable(),
+  defaultProfile: z.string().nullable(),
+  profiles: z.array(z.object({ deviceId: z.string(), name: z.string(), polledAt: z.string().nullable(), isDefault: z.boolean() })),
 });
 
 /** How the station's last contact with its server went, from every session's last attempt and outbox. */
@@ -180,6 +198,7 @@ export const StationInfoSchema = z.object({
   storageProblem: z.string(),
   /** The machine the station runs on, for the provisioning record. */
   host: z.string(),
+  fieldKit: FieldKitSummarySchema,
 });
 
 export const SnapshotSchema = z.object({
@@ -224,6 +243,10 @@ export const CommandSchema = z.discriminatedUnion('type', [
     /** Only download events that ended at or after this ISO time ("today's batch"). */
     since: z.string().max(40).optional(),
   }),
+  /** Provisions a device from another field-kit profile (name or device ID), before its first package starts. */
+  z.object({ type: z.literal('useKitProfile'), target, profile: z.string().min(1).max(200) }),
+  /** Refreshes every field-kit profile now (polling as each). */
+  z.object({ type: z.literal('refreshKit') }),
 ]);
 
 /** A file a command produced: CSV as text, PDF as base64. */
@@ -248,6 +271,7 @@ export type CachedPackage = z.infer<typeof PackageSchema>;
 export type Activity = z.infer<typeof ActivitySchema>;
 export type StationSettings = z.infer<typeof SettingsSchema>;
 export type StationInfo = z.infer<typeof StationInfoSchema>;
+export type FieldKitSummary = z.infer<typeof FieldKitSummarySchema>;
 export type Snapshot = z.infer<typeof SnapshotSchema>;
 export type Change = z.infer<typeof ChangeSchema>;
 export type Command = z.infer<typeof CommandSchema>;

@@ -39,6 +39,8 @@ export interface PackageRecord {
   downloaded: boolean;
   runs: number;
   lastResult: string | null;
+  /** '' when the server gave its instructions; else the field-kit profile (device ID) whose kept answer did. */
+  instructionsFrom: string;
   createdAt: number;
   updatedAt: number;
 }

@@ -44,7 +44,7 @@ async function stationWithService(h: Harness): Promise<{ station: Station; servi
   let service: StationService | null = null;
   const station = await h.openStation({ allowCommands: true, emit: (e) => { h.events.push(e); service?.onEngineEvent(e); } });
   service = new StationService(station, {
-    settings: () => ({ server: h.serverUrl, pollIntervalMs: 60_000, rateLimit: 0, allowCommands: true, serialPorts: [], baudRate: 115200, usb: [], concurrency: 8 }),
+    settings: () => ({ server: h.serverUrl, pollIntervalMs: 60_000, rateLimit: 0, allowCommands: true, serialPorts: [], baudRate: 115200, usb: [], concurrency: 8, profiles: [], defaultProfile: '' }),
     updateSettings: async () => 'unchanged', addSerialPort: async () => '', forgetSerialPort: async () => '',
     info: () => ({ id: station.local.target.id, version: 'test', demo: false, dataDir: h.stationData, root: station.root }),
   }, 10);

@@ -78,7 +78,7 @@ export function benchDevices(n: number): Device[] {
       lastDockedAt: new Date(NOW - 900_000).toISOString(), undockReason: input.docked ? '' : 'the port went away',
       verdict: verdictView(deviceVerdict(input), NOW),
       packages: results.map((r) => ({ id: r.id, name: r.name, result: r.result, words: packageResultWords(r), phase: r.phase, reason: r.reason, exitCode: r.exitCode, sha256: r.sha256, startedAt: null, endedAt: null })),
-      history: input.history.map(eventView),
+      history: input.history.map(eventView), provisionedOffline: false, kitProfile: '', messagesWaiting: 0,
     };
   });
 }
@@ -88,9 +88,10 @@ export function benchSnapshot(n: number): Snapshot {
     station: {
       id: 'STATION-BENCH-1', version: '0.1.0', demo: false, online: true, dataDir: '/srv/dockhand', root: '/srv/dockhand/root', host: 'bench-7',
       contact: { state: 'ok', server: 'dm.example.com:8080', problem: '', retryAt: null, waiting: 0 }, storageProblem: '',
+      fieldKit: { asOf: null, defaultProfile: null, profiles: [] },
     },
     devices: benchDevices(n), tasks: [], transfers: [], packages: [], activity: [],
-    settings: { server: 'http://dm.example.com:8080/devicemgmt/server.aspx', pollIntervalMs: 60_000, rateLimit: 0, allowCommands: true, serialPorts: [], baudRate: 115200, usb: [], concurrency: 8 },
+    settings: { server: 'http://dm.example.com:8080/devicemgmt/server.aspx', pollIntervalMs: 60_000, rateLimit: 0, allowCommands: true, serialPorts: [], baudRate: 115200, usb: [], concurrency: 8, profiles: [], defaultProfile: '' },
   };
 }
 

@@ -242,7 +242,8 @@ export type ElectronDouble = ReturnType<typeof createElectronDouble>;
 export function device(over: Partial<Device> = {}): Device {
   return { id: 'dev-1', name: 'Scanner 1', port: '/dev/ttyUSB0', slot: '', state: 'docked', currentPackage: '', lastResult: '',
     lastDockedAt: null, undockReason: '', packages: [], history: [],
-    verdict: { kind: 'done', title: 'Done', words: 'Done: nothing to install', detail: 'nothing to install', nextStep: '', packageId: '', percent: null, until: null }, ...over };
+    verdict: { kind: 'done', title: 'Done', words: 'Done: nothing to install', detail: 'nothing to install', nextStep: '', packageId: '', percent: null, until: null },
+    provisionedOffline: false, kitProfile: '', messagesWaiting: 0, ...over };
 }
 
 export function task(over: Partial<Task> = {}): Task {
@@ -257,10 +258,11 @@ export function transfer(over: Partial<Transfer> = {}): Transfer {
 
 export function snapshot(over: Partial<Snapshot> = {}): Snapshot {
   return {
-    station: { id: 'STATION-1', version: '0.1.0', demo: false, online: true, dataDir: '/tmp/x', root: '/tmp/x/root', contact: { state: 'ok', server: '127.0.0.1:1', problem: '', retryAt: null, waiting: 0 }, storageProblem: '', host: 'bench' },
+    station: { id: 'STATION-1', version: '0.1.0', demo: false, online: true, dataDir: '/tmp/x', root: '/tmp/x/root', contact: { state: 'ok', server: '127.0.0.1:1', problem: '', retryAt: null, waiting: 0 }, storageProblem: '', host: 'bench',
+      fieldKit: { asOf: null, defaultProfile: null, profiles: [] } },
     devices: [], tasks: [], transfers: [], packages: [], activity: [],
     settings: { server: 'http://127.0.0.1:1/devicemgmt/server.aspx', pollIntervalMs: 60_000, rateLimit: 0, allowCommands: false,
-      serialPorts: [], baudRate: 115_200, usb: [], concurrency: 8 },
+      serialPorts: [], baudRate: 115_200, usb: [], concurrency: 8, profiles: [], defaultProfile: '' },
     ...over,
   };
 }

@@ -13,13 +13,14 @@ import { formatBytes, formatDuration } from '../../renderer/src/format.js';
 
 function sampleSnapshot(): Snapshot {
   return {
-    station: { id: 'ST-1', version: '0.1.0', demo: false, online: true, dataDir: '/d', root: '/r', contact: { state: 'ok', server: '127.0.0.1:1', problem: '', retryAt: null, waiting: 0 }, storageProblem: '', host: 'bench' },
+    station: { id: 'ST-1', version: '0.1.0', demo: false, online: true, dataDir: '/d', root: '/r', contact: { state: 'ok', server: '127.0.0.1:1', problem: '', retryAt: null, waiting: 0 }, storageProblem: '', host: 'bench',
+      fieldKit: { asOf: null, defaultProfile: null, profiles: [] } },
     devices: [],
     tasks: [],
     transfers: [],
     packages: [],
     activity: [],
-    settings: { server: 'http://127.0.0.1:1/devicemgmt/server.aspx', pollIntervalMs: 60_000, rateLimit: 0, allowCommands: false, serialPorts: ['/dev/ttyS0'], baudRate: 115200, usb: [], concurrency: 8 },
+    settings: { server: 'http://127.0.0.1:1/devicemgmt/server.aspx', pollIntervalMs: 60_000, rateLimit: 0, allowCommands: false, serialPorts: ['/dev/ttyS0'], baudRate: 115200, usb: [], concurrency: 8, profiles: [], defaultProfile: '' },
   };
 }
 

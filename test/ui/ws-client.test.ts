@@ -12,9 +12,10 @@ import { StationStore } from '../../renderer/src/state/station-store.js';
 import { waitFor } from '../helpers/tmp.js';
 
 const snapshot: Snapshot = {
-  station: { id: 'ST-WS', version: '0.1.0', demo: true, online: true, dataDir: '/d', root: '/r', contact: { state: 'ok', server: '127.0.0.1:1', problem: '', retryAt: null, waiting: 0 }, storageProblem: '', host: 'bench' },
+  station: { id: 'ST-WS', version: '0.1.0', demo: true, online: true, dataDir: '/d', root: '/r', contact: { state: 'ok', server: '127.0.0.1:1', problem: '', retryAt: null, waiting: 0 }, storageProblem: '', host: 'bench',
+      fieldKit: { asOf: null, defaultProfile: null, profiles: [] } },
   devices: [], tasks: [], transfers: [], packages: [], activity: [],
-  settings: { server: 'http://127.0.0.1:1/', pollIntervalMs: 1000, rateLimit: 0, allowCommands: false, serialPorts: [], baudRate: 115200, usb: [], concurrency: 2 },
+  settings: { server: 'http://127.0.0.1:1/', pollIntervalMs: 1000, rateLimit: 0, allowCommands: false, serialPorts: [], baudRate: 115200, usb: [], concurrency: 2, profiles: [], defaultProfile: '' },
 };
 
 async function consoleServer(t: { after(fn: () => unknown): void }, port = 0) {

@@ -7,6 +7,7 @@ import { packageResultWords, verdictDetail, verdictWords, VERDICT_TITLES } from 
 import type { ClientStore } from '../../store/client-store.js';
 import type { CacheEntry } from '../../store/cache-store.js';
 import { historyOf, readTargetFacts } from './facts.js';
+import { KIT_KV, kitSource, provisionedOffline } from '../../engine/kit/offline-state.js';
 
 export const HISTORY_SHOWN = 50;
 
@@ -39,6 +40,8 @@ export interface DeviceViewOptions {
   docked: boolean;
   /** How many of the latest download events to carry (the board shows HISTORY_SHOWN; a record wants all). */
   historyLimit?: number;
+  /** Names of the field-kit profiles by device ID (the profile a technician picked is stored by its ID). */
+  kitProfiles?: Map<string, string>;
 }
 
 /** The device of a tethered target's client database. */
@@ -59,5 +62,9 @@ export function deviceView(store: ClientStore, o: DeviceViewOptions): Device {
     lastDockedAt: docked ? new Date(Number(docked)).toISOString() : null, undockReason: store.get('undock_reason') ?? '',
     verdict: verdictView(deviceVerdict(facts.input), o.now), packages,
     history: historyOf(store, o.historyLimit === Infinity ? undefined : (o.historyLimit ?? HISTORY_SHOWN)).map(eventView),
+    // The field kit (docs/field-kit.md): provisioned while the server could not be reached, and what still waits for it.
+    provisionedOffline: provisionedOffline(store),
+    kitProfile: kitSource(store)?.profileName ?? o.kitProfiles?.get(store.get(KIT_KV.choice) ?? '') ?? '',
+    messagesWaiting: store.outbox(['queued']).length,
   };
 }

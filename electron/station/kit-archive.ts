@@ -230,15 +230,21 @@ async function readArchive(source: string, work: string): Promise<Reading> {
           });
           return;
         }
-        const index = entries.get(entry.path)!;
-        const part = reading.manifest!.parts[index]!;
+        const index = entries.get(entry.path);
+        const part = index === undefined ? undefined : reading.manifest?.parts[index];
+        if (index === undefined || !part || reading.received.has(entry.path) || entry.type !== 'File') {
+          // The filter let nothing else through; should a tar version pass more, it is still only refused.
+          refuseOnce(entry.type !== 'File' ? `it holds ${entry.path} as a ${entry.type}, and a kit holds only files` : `it holds ${entry.path}, which its manifest does not list`);
+          entry.resume();
+          return;
+        }
         const out = path.join(work, `part-${pad(index + 1)}`);
         const stream = createWriteStream(out, { flags: 'wx' });
         const record: Received = {
           file: out, size: 0, hash: createHash('sha256'), ended: false, stream,
           closed: new Promise((resolve) => stream.once('close', () => resolve())),
         };
-        stream.on('error', (err) => refuseOnce(`${describePart(part, reading.manifest!)} could not be written: ${describeError(err)}`));
+        stream.on('error', (err) => refuseOnce(`${describePart(part, reading.manifest ?? undefined)} could not be written: ${describeError(err)}`));
         entry.on('data', (c: Buffer) => {
           record.size += c.length;
           record.hash.update(c);

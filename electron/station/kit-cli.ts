@@ -14,7 +14,9 @@ import { PackageCache } from '../engine/package-cache.js';
 import { RateLimiter } from '../engine/transfer/rate-limiter.js';
 import { systemClock } from '../engine/clock.js';
 import { defaultProfileOf, effectiveProfiles } from '../engine/kit/kit-view.js';
-import { defaultDataDir } from './cli.js';
+import { claimDataFolder, defaultDataDir } from './data-folder.js';
+import { argProblem } from '../../cli/arg-problems.js';
+import { didYouMean } from '../../shared/model/did-you-mean.js';
 import { parseProfile, readConfig } from './config.js';
 import { deviceEndpoint } from './runtime.js';
 import { kitDb, localTargetDb, Station } from './station.js';
@@ -22,17 +24,40 @@ import { readKitView } from './status.js';
 import { exportKit, importKit, type KitFileSummary } from './kit-archive.js';
 import { createReporter } from './progress.js';
 
-const usage = `usage:
-  dockhand kit status [--data DIR] [--json]
-  dockhand kit refresh [--data DIR] [--server URL] [--profile NAME=DEVICE-ID]…
-  dockhand kit export --file FILE [--data DIR]
-  dockhand kit import --file FILE [--data DIR]
+const USAGE = {
+  status: `usage: dockhand kit status [--data DIR] [--json]
+
+  What the field kit holds, per profile: the poll answer, and per package its instructions, its location
+  answer and its file in the station cache (verified), each with when it was fetched.`,
+  refresh: `usage: dockhand kit refresh [--data DIR] [--server URL] [--profile NAME=DEVICE-ID]…
+
+  Asks the server again as every profile: a poll, the instructions of every listed package, a location for
+  packages whose bytes the cache lacks, and those bytes. --profile names a profile (kept in the kit).
+  The station must not be running on DIR (it refreshes by itself after every poll of a profile).`,
+  export: `usage: dockhand kit export --file FILE [--data DIR]
+
+  Writes the whole kit to FILE: a tar archive with a manifest first (the size and SHA-256 of every part),
+  then the server's answers and the package files. It carries no X-Device-Auth value.`,
+  import: `usage: dockhand kit import --file FILE [--data DIR]
+
+  Loads a kit file into the station in DIR (one that never reached the server, say), replacing its kit.
+  Every part is checked against the manifest; a truncated or altered file is refused whole, naming the bad
+  part, and nothing of it is kept. The station must not be running on DIR.`,
+} as const;
+
+const usage = `usage: dockhand kit <status|refresh|export|import> [options]
 
 The field kit holds, per profile (a device identity the server knows), the server's last answers and the
-package files, so that docked devices are provisioned when the server cannot be reached. status shows what it
-holds and how old each part is; refresh asks the server again as every profile; export writes it to one file
-(a manifest with the size and SHA-256 of every part, then the parts); import loads such a file into this
-station, refusing a truncated or altered one whole.`;
+package files, so that docked devices are provisioned when the server cannot be reached (docs/field-kit.md).
+'dockhand kit COMMAND --help' explains each command.`;
+
+type Sub = keyof typeof USAGE;
+const OPTIONS: Record<Sub, Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>> = {
+  status: { data: { type: 'string' }, json: { type: 'boolean' } },
+  refresh: { data: { type: 'string' }, server: { type: 'string' }, profile: { type: 'string', multiple: true } },
+  export: { data: { type: 'string' }, file: { type: 'string' } },
+  import: { data: { type: 'string' }, file: { type: 'string' } },
+};
 
 function fail(message: string, code = 2): number {
   process.stderr.write(`dockhand kit: ${message}\n`);
@@ -41,37 +66,46 @@ function fail(message: string, code = 2): number {
 
 export async function kitCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: rest, strict: true, allowPositionals: false, options: {
-        data: { type: 'string' }, json: { type: 'boolean', default: false }, file: { type: 'string' }, server: { type: 'string' },
-        profile: { type: 'string', multiple: true }, help: { type: 'boolean' },
-      },
-    }));
-  } catch (err) {
-    return fail(`${describeError(err)}\n${usage}`);
-  }
-  if (values.help || sub === '--help' || sub === 'help') {
+  if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
     process.stdout.write(`${usage}\n`);
+    return sub ? 0 : 2;
+  }
+  if (!(sub in USAGE)) {
+    const near = didYouMean(sub, Object.keys(USAGE));
+    return fail(`unknown kit command '${sub}'${near ? `; did you mean 'dockhand kit ${near}'?` : ''}\n${usage}`);
+  }
+  const name = sub as Sub;
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    ({ values } = parseArgs({ args: rest, strict: true, allowPositionals: false, options: { ...OPTIONS[name], help: { type: 'boolean', short: 'h' } } }));
+  } catch (err) {
+    return fail(`${argProblem(err, [...Object.keys(OPTIONS[name]), 'help'])}\n${USAGE[name]}`);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE[name]}\n`);
     return 0;
   }
-  const dataDir = path.resolve(values.data ?? defaultDataDir());
+  const dataDir = path.resolve(String(values.data ?? defaultDataDir()));
+  const file = typeof values.file === 'string' ? values.file : undefined;
   try {
-    switch (sub) {
-      case 'status': return status(dataDir, values.json);
-      case 'refresh': return await refresh(dataDir, values.server, values.profile ?? []);
-      case 'export':
-        if (!values.file) return fail('export needs --file FILE');
-        return await exportCommand(dataDir, values.file);
-      case 'import':
-        if (!values.file) return fail('import needs --file FILE');
-        return await importCommand(dataDir, values.file);
-      default:
-        return fail(`${sub ? `unknown kit command '${sub}'` : 'which kit command?'}\n${usage}`);
+    switch (name) {
+      case 'status': return status(dataDir, values.json === true);
+      case 'refresh': return await withFolder(dataDir, () => refresh(dataDir, values.server as string | undefined, (values.profile as string[] | undefined) ?? []));
+      case 'export': return file ? await exportCommand(dataDir, file) : fail(`export needs --file FILE\n${USAGE.export}`);
+      case 'import': return file ? await withFolder(dataDir, () => importCommand(dataDir, file)) : fail(`import needs --file FILE\n${USAGE.import}`);
     }
   } catch (err) {
     return fail(describeError(err));
+  }
+}
+
+/** Refresh and import write the kit and the cache: they take the data folder's lock, as a station does. */
+async function withFolder(dataDir: string, run: () => Promise<number>): Promise<number> {
+  const release = claimDataFolder(dataDir);
+  try {
+    return await run();
+  } finally {
+    release();
   }
 }
 

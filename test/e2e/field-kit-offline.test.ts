@@ -12,6 +12,7 @@ import { dock, startAgent } from '../helpers/agents.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
 import * as admin from '../../server/admin.js';
 import { readStatus } from '../../electron/station/status.js';
+import { claimDataFolder } from '../../electron/station/data-folder.js';
 import { formatDmTimestamp } from '../../shared/protocol/index.js';
 
 const MINUTE = 60_000;
@@ -45,6 +46,7 @@ test('offline, a known device carries on and a new device is provisioned from th
   admin.assignPackage(h.serverData, manual, 'NEW-02');
 
   const station = await h.openStation();
+  t.after(claimDataFolder(h.stationData)); // as `dockhand station` does: status then reads the docked devices as live
   const known = await startAgent(t, dir, 'KNOWN-01');
   const link = await dock(station, known);
   await station.runUntilIdle();

@@ -20,7 +20,7 @@ const HOUR = 3_600_000;
 
 function service(station: Station): StationService {
   return new StationService(station, {
-    settings: () => ({ server: '', pollIntervalMs: HOUR, rateLimit: 0, allowCommands: false, serialPorts: [], baudRate: 115200, usb: [], concurrency: 8, profiles: [], defaultProfile: '' }),
+    settings: () => ({ server: station.opts.server, pollIntervalMs: HOUR, rateLimit: 0, allowCommands: false, serialPorts: [], baudRate: 115200, usb: [], concurrency: 8, profiles: [], defaultProfile: '' }),
     info: () => ({ id: station.local.target.id, version: 'test', demo: false, dataDir: '', root: station.root }),
     updateSettings: async () => 'unchanged', addSerialPort: async () => '', forgetSerialPort: async () => '',
   });
@@ -55,7 +55,8 @@ test('a technician picks another profile on a new device\'s card before it start
 
   let snap = SnapshotSchema.parse(await api.getSnapshot());
   assert.equal(snap.station.online, false, 'the last contact failed');
-  assert.match(snap.station.serverProblem, /refused the connection/);
+  assert.equal(snap.station.contact.state, 'unreachable');
+  assert.match(snap.station.contact.problem, /refused the connection/);
   assert.equal(offlineWords(snap.station.fieldKit.asOf), offlineWords(station.kit.view().asOf));
   assert.match(offlineWords(snap.station.fieldKit.asOf), /^Offline: field kit from \d+ \w{3} \d\d:\d\d$/);
   let card = snap.devices.find((d) => d.id === 'NEW-02')!;

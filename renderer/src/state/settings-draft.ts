@@ -12,6 +12,10 @@ export interface SettingsDraft {
   baudRate: string;
   usb: string[];
   concurrency: string;
+  /** Field-kit profiles as typed, `NAME=DEVICE-ID` each. */
+  profiles: string[];
+  /** The default profile's name; '' = the first. */
+  defaultProfile: string;
 }
 
 export type DraftErrors = Partial<Record<keyof SettingsDraft, string>>;
@@ -25,7 +29,23 @@ export function draftFrom(s: StationSettings): SettingsDraft {
     baudRate: String(s.baudRate),
     usb: [...s.usb],
     concurrency: String(s.concurrency),
+    profiles: s.profiles.map((p) => `${p.name}=${p.device}`),
+    defaultProfile: s.defaultProfile,
   };
+}
+
+/** `scanner=SCANNER-01` → a profile; null when it is not one. */
+export function profileOf(text: string): { name: string; device: string } | null {
+  const at = text.indexOf('=');
+  const name = text.slice(0, at).trim();
+  const device = text.slice(at + 1).trim();
+  // eslint-disable-next-line no-control-regex -- a device ID goes into a header: no control characters
+  return at > 0 && name.length <= 64 && device !== '' && device.length <= 128 && !/[\u0000-\u001f\u007f]/.test(device) ? { name, device } : null;
+}
+
+/** Why a typed profile is not one, or '' when it is. */
+export function profileProblem(text: string): string {
+  return profileOf(text) ? '' : `"${text}" is not a profile; write NAME=DEVICE-ID, e.g. scanner=SCANNER-01 (the device identity the server knows)`;
 }
 
 const USB_ID = /^(?:0x)?[0-9a-f]{1,4}:(?:0x)?[0-9a-f]{1,4}$/i;
@@ -57,6 +77,13 @@ export function validateDraft(d: SettingsDraft): DraftErrors {
   if (!Number.isInteger(conc) || conc < 1 || conc > 64) errors.concurrency = 'Enter a whole number from 1 to 64.';
   const badUsb = d.usb.map(usbFilterProblem).find(Boolean);
   if (badUsb) errors.usb = badUsb;
+  const badProfile = d.profiles.map(profileProblem).find(Boolean);
+  const names = d.profiles.map((p) => profileOf(p)?.name);
+  if (badProfile) errors.profiles = badProfile;
+  else if (new Set(names).size !== names.length) errors.profiles = 'Two profiles have the same name.';
+  if (d.defaultProfile.trim() && !badProfile && d.profiles.length && !names.includes(d.defaultProfile.trim())) {
+    errors.defaultProfile = `"${d.defaultProfile}" is none of the profiles above.`;
+  }
   return errors;
 }
 
@@ -73,6 +100,9 @@ export function draftCommands(current: StationSettings, d: SettingsDraft): Comma
   const usb = d.usb.map(normalUsbId);
   if (!sameList(usb, current.usb.map((u) => u.toLowerCase()))) change.usb = usb;
   if (Number(d.concurrency) !== current.concurrency) change.concurrency = Number(d.concurrency);
+  const profiles = d.profiles.map((p) => profileOf(p)!);
+  if (!sameList(profiles.map((p) => `${p.name}=${p.device}`), current.profiles.map((p) => `${p.name}=${p.device}`))) change.profiles = profiles;
+  if (d.defaultProfile.trim() !== current.defaultProfile) change.defaultProfile = d.defaultProfile.trim();
   const commands: Command[] = [];
   if (Object.keys(change).length > 0) commands.push({ type: 'updateSettings', settings: change });
   for (const p of d.serialPorts) if (!current.serialPorts.includes(p)) commands.push({ type: 'addSerialPort', path: p });

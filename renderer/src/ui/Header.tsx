@@ -1,9 +1,11 @@
 // The header: which station this is; whether its last contact with the server worked ("Server unreachable,
-// retrying in 1:40", with why in the tooltip and for screen readers), how many messages wait to be sent;
+// retrying in 1:40", with why in the tooltip and for screen readers) and meanwhile the field kit's age
+// ("Offline: field kit from 1 Dec 14:02"), how many messages wait to be sent;
 // whether the console is connected; a clear DEMO badge; and the theme choice. A disk problem that holds
 // the station back is a banner of its own (in App).
 import type { StationInfo } from '../../../shared/contract/station-api.js';
 import { clockDelay } from '../../../shared/model/verdict-words.js';
+import { offlineWords } from '../../../shared/model/field-kit.js';
 import type { ConnectionState } from '../client/connection.js';
 import { useNow } from '../state/clock.js';
 import type { ThemeChoice } from '../theme.js';
@@ -45,6 +47,10 @@ export function Header({ station, connection, via, theme, onTheme }: HeaderProps
       ) : null}
       <ul className="status-pills" aria-label="Station state">
         {station ? <ServerPill station={station} now={now} /> : null}
+        {station?.contact.state === 'unreachable' ? (
+          // What the station provisions from meanwhile: the field kit, and how old it is (docs/field-kit.md).
+          <li className={`pill ${station.fieldKit.asOf ? 'warn' : 'bad'}`}>{offlineWords(station.fieldKit.asOf)}</li>
+        ) : null}
         {station && station.contact.waiting > 0 ? (
           <li className="pill warn">{station.contact.waiting} message{station.contact.waiting === 1 ? '' : 's'} waiting</li>
         ) : null}

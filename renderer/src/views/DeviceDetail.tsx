@@ -10,6 +10,7 @@ import { CommandButton, useActions } from '../ui/actions.js';
 import { RecordExport } from '../ui/RecordExport.js';
 import { TransferProgress } from '../ui/TransferProgress.js';
 import { VerdictIcon } from '../ui/VerdictIcon.js';
+import { provisionedOfflineWords } from '../../../shared/model/field-kit.js';
 
 const RESULT_KIND = { installed: 'done', failed: 'failed', working: 'working', waiting: 'waiting', pending: 'waiting' } as const;
 const RESULT_WORDS = { installed: 'Installed', failed: 'Failed', working: 'Working', waiting: 'Waiting', pending: 'Not started' } as const;
@@ -32,6 +33,41 @@ function SlotName({ device }: { device: Device }) {
       <button type="submit" className="btn" disabled={label.trim() === device.slot}>Save</button>
       <span className="hint">for <code>{device.port}</code>, whichever device docks there</span>
     </form>
+  );
+}
+
+/**
+ * The field kit on a device's card: "provisioned offline, N messages waiting for the server", and — while
+ * it may still change anything — the profile it is provisioned from, which a technician can pick.
+ */
+function KitProfile({ device: d, snapshot }: { device: Device; snapshot: Snapshot }) {
+  const { run } = useActions();
+  const profiles = snapshot.station.fieldKit.profiles;
+  const current = profiles.find((p) => p.name === d.kitProfile) ?? profiles.find((p) => p.isDefault);
+  const [chosen, setChosen] = useState(current?.deviceId ?? '');
+  useEffect(() => setChosen(current?.deviceId ?? ''), [current?.deviceId]);
+  const mayPick = profiles.length > 1 && (d.provisionedOffline || d.packages.length === 0);
+  if (!d.provisionedOffline && !mayPick) return null;
+  return (
+    <section aria-label="Field kit">
+      <h3>Field kit</h3>
+      {d.provisionedOffline ? (
+        <p>{d.kitProfile ? `From profile ${d.kitProfile}: ` : ''}{provisionedOfflineWords(d.messagesWaiting)}.</p>
+      ) : <p className="hint">Provisioned from the field kit if the server cannot be reached when it docks.</p>}
+      {mayPick ? (
+        <form className="kit-form" onSubmit={(e) => {
+          e.preventDefault();
+          void run({ type: 'useKitProfile', target: d.id, profile: chosen }, 'Field-kit profile');
+        }}>
+          <label htmlFor="kit-profile">Profile</label>
+          <select id="kit-profile" value={chosen} onChange={(e) => setChosen(e.target.value)}>
+            {profiles.map((p) => <option key={p.deviceId} value={p.deviceId}>{p.name}{p.isDefault ? ' (default)' : ''}</option>)}
+          </select>
+          <button type="submit" className="btn" disabled={!chosen || (chosen === current?.deviceId && d.kitProfile !== '')}>Provision from this profile</button>
+          <span className="hint">before its first package starts</span>
+        </form>
+      ) : null}
+    </section>
   );
 }
 
@@ -64,6 +100,7 @@ export function DeviceDetail({ device: d, snapshot, onClose }: { device: Device;
         </div>
       </section>
       <SlotName device={d} />
+      <KitProfile device={d} snapshot={snapshot} />
       <h3>Packages</h3>
       {d.packages.length === 0 ? <p className="empty small">The server has listed no package for this device yet.</p> : (
         <table className="grid device-packages">

@@ -6,6 +6,7 @@ import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { Device, Snapshot } from '../../../shared/contract/station-api.js';
 import { boardOrder, cardName, filterDevices, FILTERS, placeOf, verdictCounts, type VerdictFilter } from '../state/board.js';
 import { VerdictIcon } from '../ui/VerdictIcon.js';
+import { provisionedOfflineWords } from '../../../shared/model/field-kit.js';
 import { RecordExport } from '../ui/RecordExport.js';
 import { DeviceDetail } from './DeviceDetail.js';
 
@@ -26,6 +27,7 @@ function Tile({ d, selected, onSelect, onOpen }: { d: Device; selected: boolean;
             {d.state === 'undocked' && v.kind !== 'undocked' ? <span className="tile-off">undocked</span> : null}
           </span>
           <span className="tile-words">{v.detail}</span>
+          {d.provisionedOffline ? <span className="tile-kit">{provisionedOfflineWords(d.messagesWaiting)}</span> : null}
           {v.kind === 'working' && v.percent !== null ? (
             <span className="tile-bar" aria-hidden="true"><span className="tile-bar-fill" style={{ width: `${v.percent}%` }} /></span>
           ) : null}

@@ -4,7 +4,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import type { Snapshot, StationSettings } from '../../../shared/contract/station-api.js';
 import { formatBytes, formatDuration } from '../format.js';
-import { draftCommands, draftFrom, usbFilterProblem, validateDraft, type DraftErrors, type SettingsDraft } from '../state/settings-draft.js';
+import { draftCommands, draftFrom, profileProblem, usbFilterProblem, validateDraft, type DraftErrors, type SettingsDraft } from '../state/settings-draft.js';
 import { useActions } from '../ui/actions.js';
 import { ListEditor } from '../ui/ListEditor.js';
 
@@ -140,6 +140,16 @@ export function SettingsView({ snapshot }: { snapshot: Snapshot }) {
           </Field>
           <ListEditor label="USB filters" items={draft.usb} onChange={(v) => edit('usb', v)} removeWord="Remove" placeholder="1209:d0c4"
             check={usbFilterProblem} error={err.usb} hint="VID:PID of USB devices (and USB serial adapters) to dock." />
+          <ListEditor label="Field-kit profiles" items={draft.profiles} onChange={(v) => edit('profiles', v)} removeWord="Remove" placeholder="scanner=SCANNER-01"
+            check={profileProblem} error={err.profiles}
+            hint="NAME=DEVICE-ID: a device identity the server knows, kept in the field kit for provisioning without a network. None: every device docked here is its own profile." />
+          <Field id="set-default-profile" label="Default field-kit profile" hint="New devices are provisioned from it when the server cannot be reached. Empty: the first." error={err.defaultProfile}>
+            <input id="set-default-profile" value={draft.defaultProfile} onChange={(e) => edit('defaultProfile', e.target.value)}
+              list="kit-profile-names" aria-invalid={err.defaultProfile ? true : undefined} aria-describedby={describedBy('set-default-profile', true, err.defaultProfile)} />
+            <datalist id="kit-profile-names">
+              {snapshot.station.fieldKit.profiles.map((p) => <option key={p.deviceId} value={p.name} />)}
+            </datalist>
+          </Field>
         </div>
       </div>
       <div className="form-actions">

@@ -94,6 +94,7 @@ async function fetchAndSave(session: ClientSession, task: TaskRecord, pkg: Packa
     if (err instanceof DockhandError && (err.code === 'SIZE_MISMATCH' || err.code === 'HASH_MISMATCH')) enter(session, pkg, 'verify');
     throw err;
   });
+  session.opts.kit?.fetched(pkg);
   if (!cached.reused) {
     ended(true, 'download');
     session.log('info', `downloaded ${pkg.name} (${cached.size} bytes, sha256 ${cached.sha256.slice(0, 12)}…)` +

@@ -57,8 +57,8 @@ export function handleFailure(session: ClientSession, task: TaskRecord, err: unk
     session.waitsForServer = true;
     if (err instanceof DockhandError) session.markOffline(err);
   }
-  // What the field kit lacks says more than the host that refused: the technician can act on it.
-  const detail = on === 'unreachable' ? session.offlineDetail(current) ?? serverDetail(err) : serverDetail(err);
+  // Where it failed, and what the field kit lacks to stand in for the server meanwhile.
+  const detail = [serverDetail(err), on === 'unreachable' ? session.offlineDetail(current) : undefined].filter(Boolean).join('; ') || undefined;
   const moved = taskTransition(session, current, on, { reason: message, ...(detail ? { detail } : {}) });
   const now = session.now();
   switch (moved.on) {

@@ -7,9 +7,8 @@ import type { EngineEvent } from '../../shared/model/events.js';
 import { nextStepFor } from '../../shared/model/next-steps.js';
 import {
   CommandSchema, type Activity, type Change, type Command, type CommandResult, type Device, type CachedPackage,
-  type FieldKitSummary, type Snapshot, type StationClient, type StationInfo, type StationSettings, type Task,
+  type Snapshot, type StationClient, type StationInfo, type StationSettings, type Task,
 } from '../../shared/contract/station-api.js';
-import type { KitView } from '../../shared/model/field-kit.js';
 import type { ClientSession } from '../engine/session.js';
 import type { Station } from './station.js';
 import { packageKey } from '../engine/confine.js';
@@ -34,13 +33,6 @@ export interface ServiceHooks {
 
 const ACTIVITY_KEPT = 500;
 
-/** The field kit at a glance, for the header ("Offline: field kit from 1 Dec 14:02"). */
-function fieldKitSummary(kit: KitView): FieldKitSummary {
-  return {
-    asOf: kit.asOf, defaultProfile: kit.defaultProfile,
-    profiles: kit.profiles.map((p) => ({ deviceId: p.deviceId, name: p.name, polledAt: p.polledAt, isDefault: p.isDefault })),
-  };
-}
 
 export class StationService implements StationClient {
   private readonly listeners = new Set<(c: Change) => void>();
@@ -79,7 +71,7 @@ export class StationService implements StationClient {
 
   private view() {
     const targets = [...this.station.sessions.values()].map((s) => ({ kind: s.target.kind, store: s.store }));
-    return collectStatus(targets, this.station.cache.store, this.station.clock.now(), this.station.kit.view());
+    return collectStatus(targets, this.station.cache.store, this.station.clock.now(), this.station.kit.summary());
   }
 
   private collections(): Omit<Snapshot, 'activity'> {
@@ -117,7 +109,7 @@ export class StationService implements StationClient {
     return {
       station: {
         ...this.hooks.info(), online: contact.state !== 'unreachable', contact, storageProblem: this.station.storage.problem, host: os.hostname(),
-        fieldKit: fieldKitSummary(this.station.kit.view()),
+        fieldKit: this.station.kit.summary(),
       },
       devices, tasks, transfers, packages, settings: this.hooks.settings(),
     };

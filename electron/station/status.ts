@@ -97,7 +97,7 @@ export function targetDbs(dataDir: string): Array<{ kind: 'local' | 'tethered'; 
 
 /** Builds the status view from open stores: files opened by `readStatus`, or a running station's own. */
 export function collectStatus(targets: Array<{ kind: 'local' | 'tethered'; store: ClientStore }>, cache: CacheStore | null, now: number,
-  kit?: KitView): StatusView {
+  kit?: { profiles: Array<{ deviceId: string; name: string }> }): StatusView {
   const view: StatusView = { devices: [], targets: [], tasks: [], transfers: [], packages: [], outbox: [] };
   const profileNames = new Map((kit?.profiles ?? []).map((p) => [p.deviceId, p.name]));
   const packageNames = new Map<string, string | null>();

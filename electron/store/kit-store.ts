@@ -182,6 +182,12 @@ export class KitStore {
     return (rows as Row[]).map(toPart);
   }
 
+  /** When each profile's poll answer was fetched, by profile. */
+  pollTimes(): Map<string, number> {
+    const rows = this.db.prepare(`SELECT profile, fetched_at FROM parts WHERE kind = 'poll'`).all() as Row[];
+    return new Map(rows.map((r) => [String(r.profile), Number(r.fetched_at)]));
+  }
+
   /** Metadata of every answer without their bodies (status views). */
   partTimes(): KitPartMeta[] {
     return (this.db.prepare(`SELECT profile, kind, package_id, size, sha256, fetched_at FROM parts

@@ -51,3 +51,23 @@ test('a database from a newer Dockhand is refused with words, not corrupted', (t
   store.close();
   assert.throws(() => new ClientStore(file), /newer than this program knows/);
 });
+
+test('migration 3: packages of a version-2 database came from the server; a package from the field kit says which profile', async (t) => {
+  const { openDatabase } = await import('../../electron/store/sqlite.js');
+  const { clientMigrations } = await import('../../electron/store/client-schema.js');
+  const file = path.join(tempDir(t), 'client.sqlite');
+  const v2 = openDatabase(file, clientMigrations.slice(0, 2));
+  v2.prepare(`INSERT INTO packages (id, state, name, created_at, updated_at) VALUES ('OLD-1', 'installed', 'Old app', 1, 1)`).run();
+  assert.equal(v2.pragma('user_version', { simple: true }), 2);
+  v2.close();
+  const store = new ClientStore(file);
+  t.after(() => store.close());
+  assert.equal(store.db.pragma('user_version', { simple: true }), 3);
+  assert.equal(store.package('OLD-1')!.instructionsFrom, '');
+  store.insertPackage('KIT-1', 2);
+  store.setPackageInstructions('KIT-1', {
+    name: 'Kit app', shortDescription: null, longDescription: null, required: true, packageSize: 4, flags: null, startAt: 2, recurrenceMs: null,
+    behavior: null, localDestination: '\\Temp', commandLine: null, sourceFiles: true, sha256: null, instructionsFrom: 'SCANNER-TEMPLATE',
+  });
+  assert.equal(store.package('KIT-1')!.instructionsFrom, 'SCANNER-TEMPLATE');
+});

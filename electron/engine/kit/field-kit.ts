@@ -21,7 +21,12 @@ import type { ClientSession } from '../session.js';
 import type { DmResponse } from '../dm-http.js';
 import type { FieldKitAccess, KitAnswer, KitBytes } from './kit-access.js';
 import { KIT_KV, kitSource } from './offline-state.js';
-import { refreshProfile, type KitIdentity, type KitProfile } from './refresh.js';
+import { keepFile, refreshProfile, type KitIdentity, type KitProfile } from './refresh.js';
+import { packageKey } from '../confine.js';
+import type { TaskWaitKind } from '../../../shared/model/wait.js';
+
+/** Waits of a download event that will fetch its bytes by itself soon: due now, or trying the server again. */
+const FETCHING_WAITS: readonly TaskWaitKind[] = ['none', 'server', 'retry', 'storage'];
 import { defaultProfileOf, effectiveProfiles, findProfile, kitView } from './kit-view.js';
 
 /** A profile as station.json and --profile name it. */
@@ -85,6 +90,10 @@ export class FieldKit implements FieldKitAccess {
 
   // ---- what the sessions ask -------------------------------------------------------------------------
 
+  inUse(): boolean {
+    return this.profiles().length > 0;
+  }
+
   forNewDevice(session: ClientSession): KitAnswer | null {
     if (session.target.kind !== 'tethered') return null;
     const choice = session.store.get(KIT_KV.choice);
@@ -102,6 +111,29 @@ export class FieldKit implements FieldKitAccess {
   bytes(pkg: PackageRecord): KitBytes | null {
     const held = this.opts.cache.verifiedCopy(pkg.id, pkg.packageSize, pkg.sha256);
     return held ? { url: held.url, fileName: held.fileName, size: held.expectedSize, sha256: held.sha256 } : null;
+  }
+
+  fetched(pkg: PackageRecord): void {
+    if (this.closed || !this.store.listedPackages().includes(packageKey(pkg.id))) return;
+    const held = this.opts.cache.verifiedCopy(pkg.id, pkg.packageSize, pkg.sha256);
+    if (held) keepFile(this.store, this.opts.cache, held, pkg.id, pkg.name);
+  }
+
+  /** A download event of some target is fetching this package now, or will retry it: the kit leaves it to it. */
+  private fetchedElsewhere(packageId: string): boolean {
+    const key = packageKey(packageId);
+    return [...this.opts.sessions()].some((s) => s.store.tasks().some((t) => t.kind === 'download' && packageKey(t.packageId) === key &&
+      (t.state === 'running' || (t.state === 'queued' && FETCHING_WAITS.includes(t.wait.kind)))));
+  }
+
+  /**
+   * Before a device's own poll answer is refreshed into the kit, the device asks for its instructions: then
+   * its download events, not the kit, fetch what it needs now (the kit keeps those bytes when they arrive).
+   */
+  private async settle(session: ClientSession): Promise<void> {
+    const asking = () => session.store.tasks().some((t) => t.kind === 'instruction' &&
+      (t.state === 'running' || (t.state === 'queued' && t.wait.kind === 'none' && t.nextRun <= session.now())));
+    while (!this.closed && !session.signal.aborted && session.connected() && asking()) await session.whenChanged();
   }
 
   polled(session: ClientSession, res: DmResponse): void {
@@ -150,10 +182,12 @@ export class FieldKit implements FieldKitAccess {
       const profile = this.profile(id) ?? this.profileFromSession(id);
       if (!profile || this.closed) continue;
       try {
+        const own = polled ? [...this.opts.sessions()].find((s) => s.target.id === id && s.target.kind === 'tethered') : undefined;
+        if (own) await this.settle(own);
         const identity = await this.identity(profile);
         const out = await refreshProfile({
           store: this.store, cache: this.opts.cache, clock: this.opts.clock, server: this.opts.server(), signal: this.abort.signal,
-          log: this.opts.log, onContact: this.opts.onContact,
+          log: this.opts.log, onContact: this.opts.onContact, fetchedElsewhere: (p) => this.fetchedElsewhere(p),
         }, profile, identity, polled);
         this.opts.log(out.problems.length ? 'warn' : 'info', `field kit: profile ${profile.name} refreshed (${out.packages} package(s)` +
           `${out.problems.length ? `; ${out.problems.length} could not be kept` : ''})`);
@@ -201,6 +235,20 @@ export class FieldKit implements FieldKitAccess {
   }
 
   // ---- what status views show ------------------------------------------------------------------------
+
+  /**
+   * The kit at a glance (the header, the cards): its profiles, the default and when the server last answered
+   * for each — without reading any answer, so the station service can ask at every change.
+   */
+  summary(): { asOf: string | null; defaultProfile: string | null; profiles: Array<{ deviceId: string; name: string; polledAt: string | null; isDefault: boolean }> } {
+    const polled = this.store.pollTimes();
+    const fallback = this.defaultProfile();
+    const profiles = this.profiles().map((p) => {
+      const at = polled.get(p.deviceId);
+      return { deviceId: p.deviceId, name: p.name, polledAt: at === undefined ? null : new Date(at).toISOString(), isDefault: p.deviceId === fallback?.deviceId };
+    });
+    return { asOf: profiles.find((p) => p.isDefault)?.polledAt ?? null, defaultProfile: fallback?.name ?? null, profiles };
+  }
 
   view(): KitView {
     return kitView(this.store, this.profiles(), this.defaultProfile(), (f) => this.opts.cache.verifiedCopy(f.packageId, f.size, f.sha256) !== null);

@@ -22,6 +22,8 @@ export interface KitBytes {
 }
 
 export interface FieldKitAccess {
+  /** The station keeps a kit at all (it has profiles): only then does a wait say what the kit lacks. */
+  inUse(): boolean;
   /**
    * The poll answer a device that has never reached the server is provisioned from while the server cannot
    * be reached: the profile a technician picked on its card, else the default profile. Null when the kit
@@ -37,4 +39,6 @@ export interface FieldKitAccess {
   bytes(pkg: PackageRecord): KitBytes | null;
   /** The server answered the session's poll: the kit keeps it when the target is a profile, and refreshes. */
   polled(session: ClientSession, res: DmResponse): void;
+  /** A session's download event has the package's verified bytes in the cache: the kit keeps them if it lists it. */
+  fetched(pkg: PackageRecord): void;
 }

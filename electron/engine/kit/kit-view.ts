@@ -19,10 +19,11 @@ export function findProfile(profiles: KitProfile[], nameOrId: string): KitProfil
 
 /** The technician's default, else the one an imported kit named, else the first the kit holds an answer for. */
 export function defaultProfileOf(store: KitStore, profiles: KitProfile[], chosen: string | undefined): KitProfile | null {
-  const held = (p: KitProfile | null) => (p && store.part(p.deviceId, 'poll') ? p : null);
+  const polled = store.pollTimes();
+  const held = (p: KitProfile | null) => (p && polled.has(p.deviceId) ? p : null);
   const imported = store.get('default_profile');
   return held(chosen ? findProfile(profiles, chosen) : null) ?? held(imported ? findProfile(profiles, imported) : null) ??
-    profiles.find((p) => store.part(p.deviceId, 'poll')) ?? null;
+    profiles.find((p) => polled.has(p.deviceId)) ?? null;
 }
 
 /** The kit as status views show it; `fileReady` says whether the cache still holds a kept file, verified. */

@@ -77,7 +77,7 @@ export function kitServesPoll(session: ClientSession): boolean {
 /** What the kit lacks for a task that needs the server; undefined when it lacks nothing (or there is no kit). */
 export function kitDetail(session: ClientSession, task: TaskRecord): string | undefined {
   const kit = session.opts.kit;
-  if (!kit) return undefined;
+  if (!kit?.inUse()) return undefined;
   switch (task.kind) {
     case 'poll':
       return awaitsKit(session) && !kitPollFor(session) ? 'needs the server: the field kit holds no profile for new devices' : undefined;

@@ -6,7 +6,8 @@
 //   3. asks for a package's location only when the station cache lacks its bytes (or the kit never held an
 //      answer): the location answer is kept, and its URL gives the bytes;
 //   4. downloads missing bytes into the station cache — shared with the sessions, resumable, verified by
-//      size and by SHA-256 where published — and pins them there for the kit.
+//      size and by SHA-256 where published — and pins them there for the kit; bytes a device's own download
+//      event is fetching (or retrying) are left to it, and kept when they arrive.
 // Each answer is kept exactly as it arrived, with its size, SHA-256 and fetch time, after it parsed. A
 // package that fails (refused, unreadable, a hash mismatch) is skipped and named; an unreachable server ends
 // the refresh, and the kit keeps what it had.
@@ -50,6 +51,8 @@ export interface RefreshContext {
   signal: AbortSignal;
   log: (level: 'info' | 'warn', message: string) => void;
   onContact: (server: string) => void;
+  /** A device's own download event is fetching this package now (or retrying it): the kit does not compete. */
+  fetchedElsewhere?: (packageId: string) => boolean;
 }
 
 export interface RefreshOutcome {
@@ -113,6 +116,8 @@ async function keepPackage(ctx: RefreshContext, profile: KitProfile, identity: K
     const lres = await post('LocationRequest', buildPackageLocationRequest({ PackageID: id, ClientLocation: { IPAddresses: ipAddresses(identity) } }));
     const url = parsePackageLocation(lres.body.toString('utf8')).Locations.find((l) => l.URL && /^https?:\/\//i.test(l.URL))?.URL;
     store.putPart(profile.deviceId, 'location', id, lres.body, ctx.clock.now());
+    // A device's own event brings these bytes into the cache; the kit keeps them when they arrive (FieldKit.fetched).
+    if (!held && ctx.fetchedElsewhere?.(id)) return;
     if (!held) {
       if (!url) throw new DockhandError('PROTOCOL', `the server offers package ${id} at no HTTP location`);
       await cache.fetch({
@@ -123,10 +128,15 @@ async function keepPackage(ctx: RefreshContext, profile: KitProfile, identity: K
       if (!held) throw new DockhandError('SIZE_MISMATCH', `package ${id} was downloaded but is not the size or SHA-256 its instructions give`);
     }
   }
+  keepFile(store, cache, held, id, p.Name);
+}
+
+/** Pins a package's verified bytes in the cache for the kit and records them (`name` from its instructions). */
+export function keepFile(store: KitStore, cache: PackageCache, held: NonNullable<ReturnType<PackageCache['verifiedCopy']>>, packageId: string, name: string | null): void {
   cache.store.addUser(held.packageId, KIT_USER);
-  const kept = store.file(id);
+  const kept = store.file(packageId);
   store.putFile({
-    packageId: id, name: p.Name, fileName: held.fileName, size: held.expectedSize, sha256: held.sha256,
+    packageId, name, fileName: held.fileName, size: held.expectedSize, sha256: held.sha256,
     fetchedAt: kept && kept.sha256 === held.sha256 ? kept.fetchedAt : held.updatedAt,
   });
 }

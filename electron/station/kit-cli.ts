@@ -21,7 +21,9 @@ import { parseProfile, readConfig } from './config.js';
 import { deviceEndpoint } from './runtime.js';
 import { kitDb, localTargetDb, Station } from './station.js';
 import { readKitView } from './status.js';
-import { exportKit, importKit, type KitFileSummary } from './kit-archive.js';
+import { exportKit } from './kit-export.js';
+import { importKit } from './kit-import.js';
+import type { KitFileSummary } from './kit-manifest.js';
 import { createReporter } from './progress.js';
 
 const USAGE = {

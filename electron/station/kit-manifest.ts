@@ -1,9 +1,12 @@
 // The manifest of a field-kit file (docs/field-kit.md "Kit files"): the archive's first entry, listing every
 // part that follows with its size and SHA-256, and what each part is. Everything in it is data from another
 // station, checked like server data before anything is kept: IDs through confine.ts, entry names against one
-// pattern of the station's own making, sizes and counts bounded.
+// pattern of the station's own making, sizes and counts bounded. Also what export and import share.
+import { existsSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { z } from 'zod';
-import { checkFileName, deviceIdProblem, packageIdProblem } from '../engine/confine.js';
+import { checkFileName, deviceIdProblem, KIT_WORK_LEFTOVER, packageIdProblem } from '../engine/confine.js';
 
 export const MANIFEST_ENTRY = 'manifest.json';
 export const KIT_FORMAT = 'dockhand-field-kit';
@@ -82,4 +85,24 @@ export function describePart(p: ManifestPart, m?: Pick<KitManifest, 'profiles'>)
     case 'location': return `the location answer of package ${p.packageId} for profile ${profile(p.profile)} (${p.entry})`;
     case 'file': return `the file of package ${p.name ? `${p.name} (${p.packageId})` : p.packageId}, ${p.fileName} (${p.entry})`;
   }
+}
+
+/** What an export wrote or an import loaded. */
+export interface KitFileSummary {
+  file: string;
+  profiles: string[];
+  answers: number;
+  files: number;
+  bytes: number;
+  /** Packages whose bytes the kit should hold but the cache does not (export), named. */
+  missing: string[];
+}
+
+/** A part's number in entry names and work files: `000004`. */
+export const partNumber = (n: number) => String(n).padStart(6, '0');
+
+/** Work folders an earlier import or export left behind (a kill, a full disk) go before a new one starts. */
+export async function removeWorkLeftovers(dataDir: string): Promise<void> {
+  if (!existsSync(dataDir)) return;
+  for (const name of readdirSync(dataDir)) if (KIT_WORK_LEFTOVER.test(name)) await rm(path.join(dataDir, name), { recursive: true, force: true });
 }

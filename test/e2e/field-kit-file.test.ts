@@ -45,6 +45,14 @@ test('kit refresh as a named profile, export, and import into a station that nev
   const setup = await publish(t, serverData, path.join(dir, 'setup.sh'), ['--dest', '\\Apps', '--command', 'setup.sh'], 'SCANNER-TEMPLATE');
   const manual = await publish(t, serverData, path.join(dir, 'manual.txt'), ['--dest', '\\Docs'], 'SCANNER-TEMPLATE');
 
+  // The command line in the station's manner: a near miss is named, a missing option too.
+  const typo = await dockhand(t, ['kit', 'exprot']);
+  assert.equal(typo.code, 2);
+  assert.match(typo.err, /unknown kit command 'exprot'; did you mean 'dockhand kit export'\?/);
+  const bare = await dockhand(t, ['kit', 'export', '--data', path.join(dir, 'first')]);
+  assert.equal(bare.code, 2);
+  assert.match(bare.err, /export needs --file FILE/);
+
   // The first station: a profile named by the technician, refreshed from the command line.
   const first = path.join(dir, 'first');
   const refresh = await dockhand(t, ['kit', 'refresh', '--data', first, '--server', url, '--profile', 'scanner=SCANNER-TEMPLATE']);

@@ -43,6 +43,12 @@ test('a technician picks another profile on a new device\'s card before it start
   links.push(await dock(station, printer));
   await station.runUntilIdle();
   assert.deepEqual(station.kit.profiles().map((p) => p.name), ['bench-SCAN-01', 'bench-PRN-01']);
+  // A refresh on request polls as every profile (the server sees those polls, docs/field-kit.md).
+  const pollsBefore = h.log().filter((e) => e.kind === 'poll').length;
+  const refreshing = await api.execute({ type: 'refreshKit' });
+  assert.deepEqual(refreshing, { ok: true, message: 'refreshing the field kit: 2 profile(s); the activity says when each is done' });
+  await station.kit.idle();
+  assert.deepEqual(h.log().filter((e) => e.kind === 'poll').slice(pollsBefore).map((e) => e.deviceId), ['SCAN-01', 'PRN-01']);
   for (const l of links) await l.close('off the bench');
   await waitFor('both undocked', () => [...station.devices.values()].every((d) => !d.docked));
   await h.stopServer();

@@ -16,7 +16,8 @@ import { PackageCache } from '../../electron/engine/package-cache.js';
 import { RateLimiter } from '../../electron/engine/transfer/rate-limiter.js';
 import { ManualClock } from '../../electron/engine/clock.js';
 import { KIT_USER } from '../../electron/engine/kit/refresh.js';
-import { exportKit, importKit } from '../../electron/station/kit-archive.js';
+import { exportKit } from '../../electron/station/kit-export.js';
+import { importKit } from '../../electron/station/kit-import.js';
 import { buildInstructions, buildPackageLocation, buildPollResponse } from '../../shared/protocol/index.js';
 
 const PKG = '9A437CA5-5B17-4486-9E87-260742074A72';

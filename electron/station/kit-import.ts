@@ -1,145 +1,28 @@
-// Field-kit files (docs/field-kit.md "Kit files"): the whole kit as one tar archive — `manifest.json`
-// first (every part with its size and SHA-256), then the parts: the server's answers as they arrived
-// (`parts/NNNNNN.xml`) and the package bytes (`files/NNNNNN.bin`). Written with the `tar` package.
-//
-// Import treats the file as hostile data. It is read once, by tar's parser in strict mode: an entry that is
-// not a regular file (a link, a device, a folder), or whose name is not one the manifest lists (absolute,
-// `..`, anything else), or that comes before the manifest, is refused. Each listed part is written by this
-// module — under a name of its own making, in a temporary folder inside the data folder — and its size and
-// SHA-256 checked; every answer must parse with the normal parse* functions. Only when every part is good
-// do the package files move into the station cache (by rename) and the kit's index get replaced, in one
-// transaction. A refused file leaves nothing behind, and the message names the part that was bad.
+// Reading a field-kit file (docs/field-kit.md "Kit files"). The file is hostile data. It is read once, by
+// tar's parser in strict mode: an entry that is not a regular file (a link, a device, a folder), or whose
+// name is not one the manifest lists (absolute, `..`, anything else), or that comes before the manifest, is
+// refused. Each listed part is written by this module — under a name of its own making, in a temporary
+// folder inside the data folder — and its size and SHA-256 checked; every answer must parse with the normal
+// parse* functions. Only when every part is good do the package files move into the station cache (by
+// rename) and the kit's index get replaced, in one transaction. A refused file leaves nothing behind, and
+// the message names the part that was bad.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, readdirSync, type WriteStream } from 'node:fs';
-import { copyFile, link, mkdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
+import { mkdir, readFile, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import * as tar from 'tar';
 import { parseInstructions, parsePackageLocation, parsePollResponse } from '../../shared/protocol/index.js';
 import { DockhandError, describeError } from '../../shared/model/errors.js';
 import { formatBytes } from '../../shared/model/units.js';
-import { KIT_WORK_LEFTOVER, kitWorkFolder, packageKey } from '../engine/confine.js';
-import { sha256Hex, type KitContents, type KitStore } from '../store/kit-store.js';
+import { kitWorkFolder, packageKey } from '../engine/confine.js';
+import type { KitContents, KitStore } from '../store/kit-store.js';
 import type { PackageCache } from '../engine/package-cache.js';
-import { KIT_USER, type KitProfile } from '../engine/kit/refresh.js';
+import { KIT_USER } from '../engine/kit/refresh.js';
 import {
-  describePart, KIT_FORMAT, MANIFEST_ENTRY, ManifestSchema, MAX_MANIFEST_BYTES, type KitManifest, type ManifestPart,
+  describePart, MANIFEST_ENTRY, ManifestSchema, MAX_MANIFEST_BYTES, partNumber, removeWorkLeftovers,
+  type KitFileSummary, type KitManifest, type ManifestPart,
 } from './kit-manifest.js';
 
-export interface KitFileSummary {
-  file: string;
-  profiles: string[];
-  answers: number;
-  files: number;
-  bytes: number;
-  /** Packages whose bytes the kit should hold but the cache does not (export), named. */
-  missing: string[];
-}
-
-const pad = (n: number) => String(n).padStart(6, '0');
-const iso = (t: number) => new Date(t).toISOString();
-
-async function hashFile(file: string): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(file)) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), size };
-}
-
-/** Work folders an earlier import or export left behind (a kill, a full disk) go before a new one starts. */
-async function removeLeftovers(dataDir: string): Promise<void> {
-  if (!existsSync(dataDir)) return;
-  for (const name of readdirSync(dataDir)) if (KIT_WORK_LEFTOVER.test(name)) await rm(path.join(dataDir, name), { recursive: true, force: true });
-}
-
-// ---- export ---------------------------------------------------------------------------------------
-
-export interface ExportSource {
-  dataDir: string;
-  store: KitStore;
-  cache: PackageCache;
-  profiles: KitProfile[];
-  defaultProfile: KitProfile | null;
-  /** The station's own device ID, written into the manifest for the reader's information. */
-  station: string;
-  now: number;
-}
-
-/** Writes the whole kit to `file` (atomically: a partial file is never left under that name). */
-export async function exportKit(src: ExportSource, file: string): Promise<KitFileSummary> {
-  const { store, cache } = src;
-  const profiles = src.profiles.filter((p) => store.part(p.deviceId, 'poll'));
-  if (profiles.length === 0) {
-    throw new DockhandError('STORAGE', 'the field kit holds no answer for any profile yet; let the station reach the server ' +
-      '(dock a device, or run dockhand kit refresh) before exporting it');
-  }
-  await removeLeftovers(src.dataDir);
-  const staging = kitWorkFolder(src.dataDir, 'export', randomBytes(8).toString('hex'));
-  const out = path.resolve(file);
-  const partial = `${out}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await mkdir(path.join(staging, 'parts'), { recursive: true });
-    await mkdir(path.join(staging, 'files'), { recursive: true });
-    const parts: ManifestPart[] = [];
-    const entry = (kind: 'parts' | 'files') => `${kind}/${pad(parts.length + 1)}.${kind === 'parts' ? 'xml' : 'bin'}`;
-    const listed = new Set<string>();
-    const kept = new Map(store.profiles().map((p) => [p.deviceId, p]));
-    for (const p of profiles) {
-      for (const id of kept.get(p.deviceId)?.listed ?? []) listed.add(packageKey(id));
-      for (const part of store.parts(p.deviceId)) {
-        if (sha256Hex(part.body) !== part.sha256) {
-          throw new DockhandError('STORAGE', `the field kit's copy of the ${part.kind} answer ${part.packageId} for profile ${p.name} is damaged; ` +
-            'refresh the kit (dockhand kit refresh) and export again');
-        }
-        const name = entry('parts');
-        await writeFile(path.join(staging, name), part.body);
-        const common = { entry: name, size: part.size, sha256: part.sha256, fetchedAt: iso(part.fetchedAt), profile: p.deviceId };
-        parts.push(part.kind === 'poll' ? { kind: 'poll', ...common } : { kind: part.kind, packageId: part.packageId, ...common });
-      }
-    }
-    const missing: string[] = [];
-    let bytes = 0;
-    for (const f of store.files()) {
-      if (!listed.has(packageKey(f.packageId))) continue;
-      const held = cache.verifiedCopy(f.packageId, f.size, f.sha256);
-      if (!held) {
-        missing.push(f.name ?? f.packageId);
-        continue;
-      }
-      const name = entry('files');
-      const staged = path.join(staging, name);
-      await link(held.path, staged).catch(() => copyFile(held.path, staged));
-      const got = await hashFile(staged);
-      if (got.sha256 !== f.sha256 || got.size !== f.size) {
-        throw new DockhandError('HASH_MISMATCH', `the station cache's copy of ${f.name ?? f.packageId} is damaged (it no longer matches its ` +
-          'SHA-256); refresh the kit (dockhand kit refresh) and export again');
-      }
-      bytes += f.size;
-      parts.push({ kind: 'file', packageId: f.packageId, name: f.name, fileName: f.fileName, url: held.url, entry: name, size: f.size, sha256: f.sha256, fetchedAt: iso(f.fetchedAt) });
-    }
-    const manifest: KitManifest = {
-      format: KIT_FORMAT, version: 1, createdAt: iso(src.now), station: src.station,
-      defaultProfile: src.defaultProfile && profiles.includes(src.defaultProfile) ? src.defaultProfile.deviceId : profiles[0]!.deviceId,
-      // No X-Device-Auth goes into a file that travels on a USB stick; the timestamp is only echoed back.
-      profiles: profiles.map((p) => {
-        const k = kept.get(p.deviceId);
-        return { deviceId: p.deviceId, name: p.name, timestamp: k?.timestamp ?? '', refreshedAt: k?.refreshedAt ? iso(k.refreshedAt) : null, listed: k?.listed ?? [] };
-      }),
-      parts,
-    };
-    await writeFile(path.join(staging, MANIFEST_ENTRY), `${JSON.stringify(manifest, null, 1)}\n`);
-    await tar.c({ file: partial, cwd: staging, portable: true, strict: true }, [MANIFEST_ENTRY, ...parts.map((p) => p.entry)]);
-    await rename(partial, out);
-    return { file: out, profiles: profiles.map((p) => p.name), answers: parts.filter((p) => p.kind !== 'file').length, files: parts.length - parts.filter((p) => p.kind !== 'file').length, bytes, missing };
-  } finally {
-    await rm(partial, { force: true });
-    await rm(staging, { recursive: true, force: true });
-  }
-}
-
-// ---- import ---------------------------------------------------------------------------------------
 
 export interface ImportTarget {
   dataDir: string;
@@ -172,7 +55,7 @@ const refuse = (file: string, why: string) =>
 export async function importKit(target: ImportTarget, file: string): Promise<KitFileSummary> {
   const source = path.resolve(file);
   if (!existsSync(source)) throw new DockhandError('STORAGE', `there is no file ${source}`);
-  await removeLeftovers(target.dataDir);
+  await removeWorkLeftovers(target.dataDir);
   const work = kitWorkFolder(target.dataDir, 'import', randomBytes(8).toString('hex'));
   await mkdir(work, { recursive: true });
   try {
@@ -238,7 +121,7 @@ async function readArchive(source: string, work: string): Promise<Reading> {
           entry.resume();
           return;
         }
-        const out = path.join(work, `part-${pad(index + 1)}`);
+        const out = path.join(work, `part-${partNumber(index + 1)}`);
         const stream = createWriteStream(out, { flags: 'wx' });
         const record: Received = {
           file: out, size: 0, hash: createHash('sha256'), ended: false, stream,

@@ -21,7 +21,7 @@ import type { KitStore } from '../../store/kit-store.js';
 import type { PackageCache } from '../package-cache.js';
 import type { Clock } from '../clock.js';
 import { postToServer, type DmResponse } from '../dm-http.js';
-import { CLIENT_VERSION } from '../client-settings.js';
+import { CLIENT_VERSION, MANAGEMENT_SYSTEM_NAME } from '../client-settings.js';
 import { packageIdProblem, packageKey } from '../confine.js';
 import { fileNameFromUrl } from '../download-event.js';
 import { networkId } from '../local/host-network.js';
@@ -70,8 +70,9 @@ export async function refreshProfile(ctx: RefreshContext, profile: KitProfile, i
   let pollBody = polled;
   if (!pollBody) {
     const res = await post('Poll', buildPollRequest({
-      ManagementSystem: { Name: 'Dockhand', Version: CLIENT_VERSION }, Identification: identity.identification,
-      Connection: { AuthorizationToken: identity.auth, Timestamp: identity.timestamp },
+      // As a Dockhand client polls (poll.ts): the server then sends what it sends Dockhand clients (SHA-256).
+      ManagementSystem: { Name: MANAGEMENT_SYSTEM_NAME, Version: CLIENT_VERSION }, Identification: identity.identification,
+      Connection: { AuthorizationToken: identity.auth || '0', Timestamp: identity.timestamp || '0' },
     }));
     pollBody = res.body;
     const stamp = res.headers['x-device-timestamp'];

@@ -10,6 +10,7 @@ import { StationService } from './service.js';
 import { DockManager } from './docking.js';
 import { readConfig, StationConfigSchema, writeConfig, type StationConfig } from './config.js';
 import { parseUsbIds } from '../link/discovery.js';
+import { claimDataFolder } from './data-folder.js';
 
 export interface RuntimeOptions {
   dataDir: string;
@@ -204,4 +205,31 @@ export async function startStationRuntime(opts: RuntimeOptions): Promise<Station
 function mergeProfiles(file: StationConfig['profiles'], given: StationConfig['profiles']): StationConfig['profiles'] {
   const byName = new Map(given.map((p) => [p.name, p]));
   return [...file.map((p) => byName.get(p.name) ?? p), ...given.filter((p) => !file.some((f) => f.name === p.name))];
+}
+
+/**
+ * The desktop app's start: it takes the data folder's lock first, as the CLI does, so the app and a
+ * `dockhand station` never run two engines on one folder (two writers would each send the same outbox and
+ * resume the same downloads). The lock goes when the station stops, or when it could not start.
+ */
+export async function startClaimedStationRuntime(opts: RuntimeOptions): Promise<StationRuntime> {
+  const release = claimDataFolder(opts.dataDir);
+  let runtime: StationRuntime;
+  try {
+    runtime = await startStationRuntime(opts);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const stop = runtime.stop.bind(runtime);
+  return {
+    ...runtime,
+    async stop() {
+      try {
+        await stop();
+      } finally {
+        release();
+      }
+    },
+  };
 }

@@ -18,6 +18,7 @@ import { readStatus } from '../../electron/station/status.js';
 import { ClientStore } from '../../electron/store/client-store.js';
 import { localTargetDb } from '../../electron/station/station.js';
 import { renameSlot } from '../../electron/station/slots.js';
+import { startClaimedStationRuntime } from '../../electron/station/runtime.js';
 
 async function publish(t: Parameters<typeof dockhand>[0], serverData: string, file: string, name: string, extra: string[] = []): Promise<string> {
   const add = await dockhand(t, ['server', 'package', 'add', '--data', serverData, '--file', file, '--name', name, ...extra]);
@@ -77,12 +78,19 @@ test('one station per data folder: a second is refused by name and pid; after a 
   const second = await dockhand(t, ['station', '--server', 'http://127.0.0.1:9/', '--data', data, '--once']);
   assert.equal(second.code, 2);
   assert.match(second.err, new RegExp(`another station is using ${data.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(pid ${first.child.pid}, started .*\\); stop it first`));
+  // The desktop app starts its station through the same lock (electron/main/index.ts).
+  await assert.rejects(startClaimedStationRuntime({ dataDir: data, server: 'http://127.0.0.1:9/', loop: false }), /another station is using/);
   first.kill('SIGKILL');
   await first.exited;
   assert.ok(existsSync(path.join(data, 'station.lock')), 'the killed station left its lock behind');
   const third = await dockhand(t, ['station', '--server', 'http://127.0.0.1:9/', '--data', data, '--once']);
   assert.doesNotMatch(third.err, /another station/, 'a lock whose process is gone is stale');
   assert.equal(existsSync(path.join(data, 'station.lock')), false, 'the lock goes when the station ends');
+  const app = await startClaimedStationRuntime({ dataDir: data, server: 'http://127.0.0.1:9/', loop: false });
+  const whileApp = await dockhand(t, ['station', '--server', 'http://127.0.0.1:9/', '--data', data, '--once']);
+  assert.match(whileApp.err, new RegExp(`another station is using .*\\(pid ${process.pid}, `), 'the app holds the folder while it runs');
+  await app.stop();
+  assert.equal(existsSync(path.join(data, 'station.lock')), false, 'the app lets the folder go when its station stops');
 });
 
 test('a read-only data folder and a file given as a serial port are said in words', async (t) => {

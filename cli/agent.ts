@@ -124,6 +124,10 @@ export async function agentCommand(args: string[]): Promise<number> {
 
 async function gadgetCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
+  if (sub === '--help' || sub === '-h') {
+    process.stdout.write(usage);
+    return 0;
+  }
   if (sub !== 'setup' && sub !== 'teardown') return fail(sub === undefined ? 'gadget needs setup or teardown' : `unknown gadget subcommand '${sub}'`);
   const options = {
     name: { type: 'string' }, ffs: { type: 'string' }, 'usb-id': { type: 'string' }, manufacturer: { type: 'string' },

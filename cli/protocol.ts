@@ -12,7 +12,8 @@ const usage = `usage: dockhand protocol parse FILE
 
 export async function protocolCommand(args: string[]): Promise<number> {
   const [sub, file, ...extra] = args;
-  if (sub === '--help' || sub === '-h' || sub === 'help') {
+  const helpAsked = (a: string | undefined) => a === '--help' || a === '-h';
+  if (sub === 'help' || helpAsked(sub) || (sub === 'parse' && helpAsked(file))) {
     process.stdout.write(usage);
     return 0;
   }

@@ -32,8 +32,8 @@ test('--help on every command and subcommand; a mistyped option or command gets 
     [['--help'], /dockhand COMMAND --help/], [['station', '--help'], /dockhand station record/], [['station', 'status', '--help'], /verdict/],
     [['station', 'accept', '--help'], /--package ID/], [['station', 'record', '--help'], /--csv FILE \| --pdf FILE/],
     [['server', '--help'], /dockhand server package add/], [['server', 'package', 'add', '--help'], /--file F --name N/],
-    [['server', 'log', '--help'], /dockhand server log --data DIR/], [['agent', '--help'], /--port PATH/],
-    [['protocol', '--help'], /protocol parse FILE/], [['start', '--help'], /dockhand start/],
+    [['server', 'log', '--help'], /dockhand server log --data DIR/], [['agent', '--help'], /--port PATH/], [['agent', 'gadget', '--help'], /gadget setup/],
+    [['protocol', '--help'], /protocol parse FILE/], [['protocol', 'parse', '--help'], /protocol parse FILE/], [['start', '--help'], /dockhand start/],
   ];
   for (const [args, says] of helps) {
     const r = await dockhand(t, args);

@@ -1,7 +1,7 @@
 // `dockhand protocol parse FILE`: reads one Device Management document and prints what Dockhand understands
 // of it as JSON, or the one-line reason it cannot. Exit 0 = parsed, 2 = not parsed or bad usage.
 import { readFile } from 'node:fs/promises';
-import { parseDocument, ProtocolError } from '../shared/protocol/index.js';
+import { documentText, parseDocument, ProtocolError } from '../shared/protocol/index.js';
 
 const usage = `usage: dockhand protocol parse FILE
 
@@ -32,10 +32,11 @@ export async function protocolCommand(args: string[]): Promise<number> {
   }
   let text: string;
   try {
-    // The protocol is UTF-8 (spec §2.2); bytes that are not UTF-8 are refused rather than guessed at.
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // UTF-8, or UTF-16 announced by its first bytes, as the station reads a server's answer; bytes that are
+    // not valid in that encoding are refused rather than guessed at.
+    text = documentText(bytes, { fatal: true });
   } catch {
-    process.stderr.write(`dockhand protocol: ${file}: the file is not UTF-8 text\n`);
+    process.stderr.write(`dockhand protocol: ${file}: the file is not UTF-8 (or UTF-16) text\n`);
     return 2;
   }
   try {

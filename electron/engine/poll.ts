@@ -2,7 +2,7 @@
 // settings, wanted reports), and reconcile the client database against the list.
 import type { TaskRecord } from '../../shared/model/client.js';
 import type { PollResponse } from '../../shared/protocol/types.js';
-import { buildPollRequest, htmlPageWords, looksLikeHtml, ProtocolError } from '../../shared/protocol/index.js';
+import { buildPollRequest, documentText, htmlPageWords, looksLikeHtml, ProtocolError } from '../../shared/protocol/index.js';
 import { parseOffThread } from '../protocol/parse-off-thread.js';
 import { describeError } from '../../shared/model/errors.js';
 import type { ClientSession } from './session.js';
@@ -66,7 +66,7 @@ export async function runPoll(session: ClientSession, task: TaskRecord): Promise
  */
 async function readPollAnswer(session: ClientSession, res: DmResponse): Promise<PollResponse> {
   // The page's start is enough to tell HTML and to describe it (answer-text.ts looks at no more).
-  const start = res.body.subarray(0, 64 * 1024).toString('utf8');
+  const start = documentText(res.body.subarray(0, 64 * 1024));
   const server = hostOf(session.settings().server);
   if (looksLikeHtml(start)) throw new ProtocolError('PollResponse', '', `the server ${server} answered with ${htmlPageWords(start)}`);
   try {

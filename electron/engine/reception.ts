@@ -4,7 +4,7 @@
 // fill the log — and a note never carries raw markup (answer-text.ts makes it one short line).
 import type { Ignored } from '../../shared/protocol/types.js';
 import type { OutboxRecord } from '../../shared/model/client.js';
-import { describeAnswer } from '../../shared/protocol/index.js';
+import { describeAnswer, documentText } from '../../shared/protocol/index.js';
 import type { ClientSession } from './session.js';
 import { hostOf } from './dm-http.js';
 
@@ -42,7 +42,7 @@ const REFUSAL = /\b(unknown|unsupported|not supported|not implemented|unrecogni[
  * sending it again would not change the server's mind), and the technician is told, with the server's words.
  */
 export function noteAnswerText(session: ClientSession, item: Pick<OutboxRecord, 'action' | 'reportType' | 'summary'>, body: Uint8Array): void {
-  const text = Buffer.from(body.buffer, body.byteOffset, Math.min(body.byteLength, 64 * 1024)).toString('utf8');
+  const text = documentText(body.subarray(0, 64 * 1024));
   if (text.trim() === '') return;
   const words = describeAnswer(text);
   const server = hostOf(session.settings().server);

@@ -2,7 +2,7 @@
 // document, used on both sides of the parse worker — inline for small documents, in the worker for large
 // ones — so a document reads the same wherever it was read.
 import {
-  parseDocument, parseFileReport, parseInstructions, parseInstructionsRequest, parseInventory, parsePackageLocation,
+  documentText, parseDocument, parseFileReport, parseInstructions, parseInstructionsRequest, parseInventory, parsePackageLocation,
   parsePackageLocationRequest, parsePollRequest, parsePollResponse, parseStatus, type ParseOptions,
 } from '../../shared/protocol/index.js';
 import type {
@@ -46,12 +46,9 @@ const PARSERS: { [K in ParseKind]: (xml: string, o: ParseJobOptions) => ParseRes
 
 export const isParseKind = (kind: unknown): kind is ParseKind => typeof kind === 'string' && Object.hasOwn(PARSERS, kind);
 
-// A byte order mark before `<?xml` is dropped, as every reader of ours does (TextDecoder's default).
-const decoder = new TextDecoder('utf-8');
-
-/** Runs one parse where it is called. Bytes are read as UTF-8. Throws what the parse function throws. */
+/** Runs one parse where it is called. Bytes are read by documentText (UTF-8, or UTF-16 as a real client reads it). Throws what the parse function throws. */
 export function runParse<K extends ParseKind>(kind: K, body: string | Uint8Array, options: ParseJobOptions = {}): ParseResults[K] {
-  const xml = typeof body === 'string' ? body : decoder.decode(body);
+  const xml = typeof body === 'string' ? body : documentText(body);
   const parse = PARSERS[kind] as (xml: string, o: ParseJobOptions) => ParseResults[K];
   return parse(xml, options);
 }

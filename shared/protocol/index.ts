@@ -27,3 +27,4 @@ export { parseStatus, buildStatus } from './status.js';
 export { parseFileReport, buildFileReport, buildFileReportAsync } from './file-report.js';
 export { parseInventory, buildInventory, buildInventoryAsync } from './inventory.js';
 export { parseDocument, DOCUMENT_KINDS } from './document.js';
+export { documentText, documentEncoding, type DocumentEncoding } from './document-text.js';

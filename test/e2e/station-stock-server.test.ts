@@ -89,6 +89,22 @@ test('the public CE server\'s poll answer applies, and the machine inventory it 
   assert.equal(ignored().length, 2, 'noted once per session, not on every poll');
 });
 
+test('a poll answer in UTF-16, with a byte order mark or told by its first character, applies as a real device reads it', async (t) => {
+  for (const encoding of ['utf-16le-bom', 'utf-16be'] as const) {
+    const server = await stock(t);
+    server.pollEncoding = encoding;
+    server.pollAnswer = `<?xml version="1.0" encoding="utf-16"?>\r\n${server.pollAnswer}`
+      .replace(/(<MachineInventorySettings version="1.0">\s*<Enabled>)false/, '$1true')
+      .replace(/<PollInterval>[^<]*<\/PollInterval>/, '<PollInterval>0000-00-00 00:07:00</PollInterval>');
+    const { station: s } = await station(t, server.url);
+    await s.runUntilIdle();
+    assert.deepEqual(s.problems(), [], encoding);
+    assert.deepEqual(logLines(s, 'error'), [], encoding);
+    assert.equal(readSettings(s.local.store).pollIntervalMs, 7 * MIN, `${encoding}: the answer's settings applied`);
+    assert.equal(server.requests.filter((r) => r.reportType === 'MachineInventory').length, 1, `${encoding}: the report it asks for went out`);
+  }
+});
+
 test('text answers to reports and status messages are delivered, and the server\'s words reach the technician', async (t) => {
   const server = await stock(t);
   server.pollAnswer = server.pollAnswer

@@ -26,19 +26,31 @@ export interface StockServer {
   requests: StockRequest[];
   /** The poll answer as served; tests may change it (enable a report, as the server's admin page does). */
   pollAnswer: string;
+  /**
+   * How the poll answer's bytes are written: UTF-8 as the public server does, or UTF-16 as a .NET server
+   * writing an XmlDocument with Encoding.Unicode does (little-endian with a byte order mark; big-endian with
+   * none, its first `<` telling the order).
+   */
+  pollEncoding: 'utf-8' | 'utf-16le-bom' | 'utf-16be';
   close(): Promise<void>;
 }
 
 const fixture = (name: string): string => readFileSync(path.join(import.meta.dirname, '..', 'fixtures', 'protocol', name), 'utf8');
 
+function encoded(text: string, encoding: StockServer['pollEncoding']): Buffer {
+  if (encoding === 'utf-8') return Buffer.from(text, 'utf8');
+  const le = Buffer.from(encoding === 'utf-16le-bom' ? `\ufeff${text}` : text, 'utf16le');
+  return encoding === 'utf-16le-bom' ? le : le.swap16();
+}
+
 export async function startStockCeServer(): Promise<StockServer> {
   const requests: StockRequest[] = [];
-  const state = { answer: '' };
+  const state: { answer: string; encoding: StockServer['pollEncoding'] } = { answer: '', encoding: 'utf-8' };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const text = (status: number, body: string): void => {
+      const text = (status: number, body: string | Buffer): void => {
         res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8' });
         res.end(body);
       };
@@ -53,7 +65,7 @@ export async function startStockCeServer(): Promise<StockServer> {
       };
       requests.push(entry);
       if (entry.uuid === undefined) return text(400, 'Device UUID not set in request');
-      if (entry.action === 'Poll') return text(200, state.answer);
+      if (entry.action === 'Poll') return text(200, encoded(state.answer, state.encoding));
       if (entry.action === 'Report') {
         return entry.reportType === 'MachineInventory' ? text(200, '') : text(200, `Unknown X-Device-Reporttype: ${entry.reportType}`);
       }
@@ -69,6 +81,8 @@ export async function startStockCeServer(): Promise<StockServer> {
     requests,
     get pollAnswer() { return state.answer; },
     set pollAnswer(v: string) { state.answer = v; },
+    get pollEncoding() { return state.encoding; },
+    set pollEncoding(v) { state.encoding = v; },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   parseInstructionsRequest, parseStatus, parseDocument, parseInventory, parsePollResponse, buildStatus, buildInventory,
-  ProtocolError, DEFAULT_MAX_DOCUMENT_BYTES, MAX_REPORT_BYTES,
+  ProtocolError, DEFAULT_MAX_DOCUMENT_BYTES, MAX_REPORT_BYTES, documentText,
 } from '../../shared/protocol/index.js';
 
 const REQ = (ns: string | undefined, id = 'P1'): string =>
@@ -32,6 +32,24 @@ test('the namespace may be http, https or absent; any other is refused on the ro
     'InstructionsRequest', '/InstructionsRequest', /missing required element <Package>/);
   fails(() => parseInstructionsRequest('<x:InstructionsRequest><Package ID="Q"/></x:InstructionsRequest>'),
     'InstructionsRequest', '/x:InstructionsRequest', /prefix 'x' is not declared/);
+});
+
+test('document bytes: UTF-8 with or without a BOM, UTF-16 told by its BOM or its first character; bad bytes only with fatal', () => {
+  const xml = '<?xml version="1.0" encoding="utf-16"?><Status><StatusMessage packageID="Zürich-1" messageID="11030" /></Status>';
+  const le = Buffer.from(xml, 'utf16le');
+  const be = Buffer.from(le).swap16();
+  const forms: Array<[string, Buffer]> = [
+    ['utf-8', Buffer.from(xml)], ['utf-8 with BOM', Buffer.from(`\ufeff${xml}`)],
+    ['utf-16le with BOM', Buffer.concat([Buffer.from([0xff, 0xfe]), le])], ['utf-16le', le],
+    ['utf-16be with BOM', Buffer.concat([Buffer.from([0xfe, 0xff]), be])], ['utf-16be', be],
+  ];
+  for (const [name, bytes] of forms) {
+    assert.equal(documentText(bytes), xml, name);
+    assert.equal(parseDocument(documentText(bytes)).kind, 'Status', name);
+  }
+  const broken = Buffer.from([0x3c, 0x61, 0xff, 0x3e]);
+  assert.equal(documentText(broken), '<a\ufffd>');
+  assert.throws(() => documentText(broken, { fatal: true }), TypeError);
 });
 
 test('malformed XML is reported with line and column', () => {

@@ -1,7 +1,7 @@
 // Which profiles the field kit has, which one is the default, and what a status view shows of it — read
 // from the kit's index alone, so `station status` and `kit status` can say the same as the running station.
 import type { KitProfileView, KitView } from '../../../shared/model/field-kit.js';
-import { parseInstructions } from '../../../shared/protocol/index.js';
+import { documentText, parseInstructions } from '../../../shared/protocol/index.js';
 import type { KitFileRecord, KitStore } from '../../store/kit-store.js';
 import { packageKey } from '../confine.js';
 import type { KitProfile } from './refresh.js';
@@ -56,7 +56,7 @@ export function kitView(store: KitStore, profiles: KitProfile[], fallback: KitPr
 function readInstructions(body: Buffer | undefined, id: string) {
   if (!body) return null;
   try {
-    return parseInstructions(body.toString('utf8'), id).Packages[0] ?? null;
+    return parseInstructions(documentText(body), id).Packages[0] ?? null;
   } catch {
     return null;
   }

@@ -10,6 +10,7 @@
 //             and the server does not list is removed, installed packages stay — and where the server's
 //             answer differs from the kit's, the server wins and the device's activity says what changed.
 import type { PollResponse } from '../../../shared/protocol/types.js';
+import { documentText } from '../../../shared/protocol/index.js';
 import type { TaskRecord } from '../../../shared/model/client.js';
 import { kitTime } from '../../../shared/model/field-kit.js';
 import { DockhandError, describeError } from '../../../shared/model/errors.js';
@@ -35,7 +36,7 @@ export async function provisionFromKit(session: ClientSession, task: TaskRecord,
   // Persist first: a crash from here on applies the very same answer again at the next start.
   store.transaction(() => {
     store.setJson(KIT_KV.source, source);
-    store.set(KIT_KV.poll, answer.body.toString('utf8'));
+    store.set(KIT_KV.poll, documentText(answer.body));
     if (store.get(KIT_KV.provisionedAt) === null) store.set(KIT_KV.provisionedAt, String(session.now()));
   });
   applySettings(session, response);
@@ -71,7 +72,7 @@ export async function reprovisionFromKit(session: ClientSession): Promise<string
   const response = await parseOffThread('PollResponse', answer.body);
   store.transaction(() => {
     store.setJson(KIT_KV.source, { profile: answer.profile, profileName: answer.profileName, fetchedAt: answer.fetchedAt } satisfies KitSource);
-    store.set(KIT_KV.poll, answer.body.toString('utf8'));
+    store.set(KIT_KV.poll, documentText(answer.body));
   });
   applySettings(session, response);
   await reconcile(session, response.ApplicablePackages);

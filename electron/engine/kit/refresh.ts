@@ -13,7 +13,7 @@
 // the refresh, and the kit keeps what it had.
 import type { Identification } from '../../../shared/protocol/types.js';
 import {
-  buildDeviceHeaders, buildInstructionsRequest, buildPackageLocationRequest, buildPollRequest, parseInstructions,
+  buildDeviceHeaders, buildInstructionsRequest, buildPackageLocationRequest, buildPollRequest, documentText, parseInstructions,
   parsePackageLocation, type DeviceAction,
 } from '../../../shared/protocol/index.js';
 import { DockhandError, describeError } from '../../../shared/model/errors.js';
@@ -106,7 +106,7 @@ async function keepPackage(ctx: RefreshContext, profile: KitProfile, identity: K
   const { store, cache } = ctx;
   const post = (action: DeviceAction, body: string) => ask(ctx, profile, identity, action, body);
   const ires = await post('InstructionRequest', buildInstructionsRequest({ PackageID: id }));
-  const p = parseInstructions(ires.body.toString('utf8'), id).Packages[0];
+  const p = parseInstructions(documentText(ires.body), id).Packages[0];
   if (!p) throw new DockhandError('PROTOCOL', `the instructions for ${id} hold no Package`);
   store.putPart(profile.deviceId, 'instructions', id, ires.body, ctx.clock.now());
   if (!p.SourceFiles) return; // nothing to download: the instructions are the whole package
@@ -115,7 +115,7 @@ async function keepPackage(ctx: RefreshContext, profile: KitProfile, identity: K
   let held = cache.verifiedCopy(id, size, sha256);
   if (!held || !store.part(profile.deviceId, 'location', id)) {
     const lres = await post('LocationRequest', buildPackageLocationRequest({ PackageID: id, ClientLocation: { IPAddresses: ipAddresses(identity) } }));
-    const url = parsePackageLocation(lres.body.toString('utf8')).Locations.find((l) => l.URL && /^https?:\/\//i.test(l.URL))?.URL;
+    const url = parsePackageLocation(documentText(lres.body)).Locations.find((l) => l.URL && /^https?:\/\//i.test(l.URL))?.URL;
     store.putPart(profile.deviceId, 'location', id, lres.body, ctx.clock.now());
     // A device's own event brings these bytes into the cache; the kit keeps them when they arrive (FieldKit.fetched).
     if (!held && ctx.fetchedElsewhere?.(id)) return;

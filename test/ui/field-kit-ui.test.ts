@@ -23,6 +23,9 @@ function offlineSnapshot() {
     profiles: [{ deviceId: 'SCANNER-TEMPLATE', name: 'scanner', polledAt: AS_OF, isDefault: true }, { deviceId: 'PRINTER-TEMPLATE', name: 'printer', polledAt: AS_OF, isDefault: false }],
   };
   snap.devices[0] = { ...snap.devices[0]!, provisionedOffline: true, kitProfile: 'scanner', messagesWaiting: 3, packages: [] };
+  // One that already installed from the kit: too late to pick another profile (the station would refuse).
+  assert.ok(snap.devices[1]!.packages.some((p) => p.result === 'installed'));
+  snap.devices[1] = { ...snap.devices[1]!, provisionedOffline: true, kitProfile: 'scanner', messagesWaiting: 2 };
   return snap;
 }
 
@@ -49,6 +52,11 @@ test('offline: the header gives the kit\'s age, a tile says provisioned offline,
     await waitFor('the command to reach the station', () => station.commands.some((c) => c.type === 'useKitProfile'));
     assert.deepEqual(station.commands.find((c) => c.type === 'useKitProfile'), { type: 'useKitProfile', target, profile: 'PRINTER-TEMPLATE' });
     await ui.shoot('field-kit-detail');
+    await page.keyboard.press('Escape');
+    await page.locator('li.tile', { hasText: 'provisioned offline, 2 messages waiting for the server' }).locator('button.tile-open').click();
+    const started = page.getByRole('dialog');
+    await started.getByText('From profile scanner: provisioned offline, 2 messages waiting for the server.').waitFor();
+    assert.equal(await started.getByRole('button', { name: 'Provision from this profile' }).count(), 0, 'no picker once a package started');
     await page.keyboard.press('Escape');
 
     await page.getByRole('tab', { name: 'Settings' }).click();

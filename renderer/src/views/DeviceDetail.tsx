@@ -46,7 +46,10 @@ function KitProfile({ device: d, snapshot }: { device: Device; snapshot: Snapsho
   const current = profiles.find((p) => p.name === d.kitProfile) ?? profiles.find((p) => p.isDefault);
   const [chosen, setChosen] = useState(current?.deviceId ?? '');
   useEffect(() => setChosen(current?.deviceId ?? ''), [current?.deviceId]);
-  const mayPick = profiles.length > 1 && (d.provisionedOffline || d.packages.length === 0);
+  // A profile is picked before the first package starts (the station refuses it after): once one has, the
+  // picker would only offer an error.
+  const started = d.packages.some((p) => p.startedAt !== null || (p.result !== 'pending' && p.result !== 'waiting'));
+  const mayPick = profiles.length > 1 && !started;
   if (!d.provisionedOffline && !mayPick) return null;
   return (
     <section aria-label="Field kit">

@@ -37,14 +37,19 @@ async function selfSignedFront(t: TestContext, port: number): Promise<string> {
   return `https://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
 }
 
-/** A plain HTTP front to the real server that answers 503 instead, while `refuse` says so for the action. */
-async function refusingFront(t: TestContext, port: number, refuse: (action: string) => boolean): Promise<{ url: string; refused: string[] }> {
+/**
+ * A plain HTTP front to the real server that answers 503 instead, while `refuse` says so for the action
+ * (and the request's body, read whole first).
+ */
+async function refusingFront(t: TestContext, port: number, refuse: (action: string, body: string) => boolean): Promise<{ url: string; refused: string[] }> {
   const refused: string[] = [];
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(async (req, res) => {
     const action = String(req.headers['x-device-action'] ?? '');
-    if (refuse(action)) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    if (refuse(action, body.toString('utf8'))) {
       refused.push(action);
-      req.resume();
       res.writeHead(503, { 'Content-Type': 'text/plain' }).end('the server is busy');
       return;
     }
@@ -53,7 +58,7 @@ async function refusingFront(t: TestContext, port: number, refuse: (action: stri
       answer.pipe(res);
     });
     up.on('error', () => res.destroy());
-    req.pipe(up);
+    up.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -136,6 +141,35 @@ test('the outbox retries a refused message FailureRetryCount times before it set
   assert.deepEqual(store.outbox(['queued', 'rejected']), [], 'delivered on the third try');
   assert.deepEqual(h.statuses().map((s) => s.messageID), [11030, 11031, 11035], 'delivered in the order they were made');
   assert.deepEqual(front.refused, ['Status', 'Status']);
+});
+
+test('a message the server refuses for good is set aside after FailureRetryCount + 1 refusals; the ones behind it go on, in order', async (t) => {
+  const h = await harness(t);
+  const id = await h.addPackage('Refused for good', 'bytes', { file: 'g.bin' });
+  h.settings({ retryCount: 2, retryIntervalMs: MINUTE });
+  // Only the 11030 status is refused, every time; the others would be taken.
+  const front = await refusingFront(t, h.port, (action, body) => action === 'Status' && /messageID="11030"/.test(body));
+  const station = await h.openStation({ server: front.url });
+  const { store } = station.local;
+  const waiting = () => store.outbox(['queued']).map((o) => [o.summary, o.attempts]);
+  await station.runUntilIdle();
+  assert.deepEqual(waiting(), [[`status 11030 for ${id}`, 1], [`status 11031 for ${id}`, 0], [`status 11035 for ${id}`, 0]]);
+
+  h.clock.advance(MINUTE);
+  await station.runUntilIdle();
+  assert.deepEqual(waiting()[0], [`status 11030 for ${id}`, 2], 'refused twice: the first retry spent, the message still waits');
+  assert.deepEqual(store.outbox(['rejected']), [], 'not set aside while FailureRetryCount (2) allows a retry');
+  assert.deepEqual(h.statuses(), [], 'nothing overtook it');
+
+  h.clock.advance(MINUTE);
+  await station.runUntilIdle();
+  assert.deepEqual(front.refused, ['Status', 'Status', 'Status']);
+  const aside = store.outbox(['rejected']);
+  assert.deepEqual(aside.map((o) => [o.summary, o.attempts]), [[`status 11030 for ${id}`, 3]], 'set aside after the third refusal, kept in the database');
+  assert.match(aside[0]!.lastError, /503/);
+  assert.deepEqual(waiting(), [], 'nothing waits any more');
+  assert.deepEqual(h.statuses().map((s) => s.messageID), [11031, 11035], 'the messages behind it were delivered, in order');
+  assert.ok(store.logs().some((l) => l.level === 'error' && /refused status 11030 .* 3 times; set aside/.test(l.message)), 'the technician is told');
 });
 
 test('the poll never gives up: after its retries it waits for its interval, forever, and polls again', async (t) => {

@@ -4,7 +4,7 @@
 // normalise away) never leave the UI folder, and open sockets and in-flight requests are bounded.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { startStationRuntime } from '../../electron/station/runtime.js';
@@ -27,7 +27,7 @@ async function consoleFor(t: TestContext, opts: Partial<WebConsoleOptions> = {},
   const web = await startWebConsole(wrap ? wrap(runtime.service) : runtime.service, { staticDir: ui, log: () => undefined, ...opts });
   t.after(() => web.close());
   const port = Number(new URL(web.url).port);
-  return { web, port, runtime };
+  return { web, port, runtime, dir };
 }
 
 /** Opens a socket with exactly these headers; resolves with the socket or rejects with the HTTP status. */
@@ -112,6 +112,18 @@ test('raw requests with ..%2f, encoded dots, NUL, backslashes or empty segments 
   }
   assert.equal((await rawGet(port, '/assets/app.js')).status, 200);
   assert.equal((await rawGet(port, '/assets/%61pp.js')).status, 200);
+});
+
+test('a link inside the UI folder that points outside it is not followed out', async (t) => {
+  const { port, dir } = await consoleFor(t);
+  symlinkSync(path.join(dir, 'secret.txt'), path.join(dir, 'ui', 'assets', 'notes.txt'));
+  symlinkSync(dir, path.join(dir, 'ui', 'up'));
+  for (const target of ['/assets/notes.txt', '/up/secret.txt']) {
+    const r = await rawGet(port, target);
+    assert.equal(r.status, 404, `${target} answered ${r.status}`);
+    assert.ok(!r.body.includes(SECRET), `${target} served a file outside the UI folder through a link`);
+  }
+  assert.equal((await rawGet(port, '/assets/app.js')).status, 200, 'the files inside are still served');
 });
 
 test('open sockets are bounded and each connection has a bounded number of requests in flight', async (t) => {

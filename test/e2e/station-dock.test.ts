@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { harness, STATION_ID, type Harness } from '../helpers/station-harness.js';
 import { dock, startAgent } from '../helpers/agents.js';
@@ -73,24 +73,27 @@ test('unplugged mid-push, the task waits for dock; re-plugged, the push resumes 
   const dev = await startAgent(t, dir, 'PLUG-01');
   const bytes = randomBytes(6 * 1024 * 1024);
   await h.addPackage('Big image', bytes, { file: 'image.bin', localDestination: '\\Images', device: 'PLUG-01' });
-  const station = await h.openStation();
-  let cut = false;
-  const pushProgress: number[] = [];
-  h.events.length = 0;
-  const link = await dock(station, dev);
-  const watcher = setInterval(() => {
-    const p = h.events.filter((e) => e.type === 'progress' && e.leg === 'push' && e.targetId === 'PLUG-01').at(-1);
-    if (p && p.type === 'progress' && p.bytesDone > 512 * 1024 && !cut) {
-      cut = true;
-      pushProgress.push(p.bytesDone);
-      void dev.pair.unplug();
-    }
-  }, 5);
-  t.after(() => clearInterval(watcher));
+  // The cable is pulled from the progress event itself, once a third of the file has crossed.
+  let pulling: Promise<void> | undefined;
+  const station = await h.openStation({
+    emit: (e) => {
+      h.events.push(e);
+      if (!pulling && e.type === 'progress' && e.leg === 'push' && e.targetId === 'PLUG-01' && e.bytesDone > 2 * 1024 * 1024) {
+        pulling = dev.pair.unplug();
+      }
+    },
+  });
+  const firstLeg = { bytes: 0 };
+  const link = await dock(station, dev, firstLeg);
   await station.runUntilIdle();
-  clearInterval(watcher);
-  assert.ok(cut, 'the link was cut during the push');
+  assert.ok(pulling, 'the link was cut during the push');
+  await pulling;
   await waitFor('the link to close', () => link.closed, 20_000);
+  await waitFor('the agent to keep what it received', () => /kept for resume/.test(dev.agent.out()), 20_000);
+  const part = path.join(dev.root, 'Images', '.image.bin.dockhand-part');
+  const held = statSync(part).size;
+  assert.ok(held > 2 * 1024 * 1024 && held < bytes.length, `the device holds part of the file (${held} bytes)`);
+  assert.ok(readFileSync(part).equals(bytes.subarray(0, held)), 'what the device holds is the start of the file');
 
   const status = readStatus(h.stationData, h.clock.now());
   const task = status.tasks.find((x) => x.target === 'PLUG-01' && x.kind === 'download')!;
@@ -101,13 +104,21 @@ test('unplugged mid-push, the task waits for dock; re-plugged, the push resumes 
   assert.deepEqual(deviceStatuses(h, 'PLUG-01'), [11030], 'the event started once and has not ended');
 
   await dev.pair.plug();
-  await dock(station, dev);
+  const secondLeg = { bytes: 0 };
+  await dock(station, dev, secondLeg);
   await station.runUntilIdle();
   assert.equal(sha(readFileSync(path.join(dev.root, 'Images', 'image.bin'))), sha(bytes));
   assert.deepEqual(deviceStatuses(h, 'PLUG-01'), [11030, 11031, 11035]);
+  // The proof of the resume is what crossed the link: the rest of the file and the link's framing (a few
+  // per cent), not the whole file again (a restart from byte 0 writes more than 6 MiB here, rest < 4 MiB).
+  const rest = bytes.length - held;
+  assert.ok(secondLeg.bytes >= rest, `the second docking sent ${secondLeg.bytes} bytes, fewer than the ${rest} the device lacked`);
+  assert.ok(secondLeg.bytes < rest * 1.1,
+    `the second docking sent ${secondLeg.bytes} bytes for the ${rest} the device lacked: it sent again what the device held (${held})`);
+  assert.ok(firstLeg.bytes >= held, 'the first docking sent at least what the device kept');
   const resumed = station.sessions.get('PLUG-01')!.store.logs().map((l) => l.message).find((m) => /resuming from byte (\d+)/.test(m));
-  assert.ok(resumed, 'the second push resumed from the device\'s offset');
-  assert.ok(Number(/resuming from byte (\d+)/.exec(resumed)![1]) > 0);
+  assert.ok(resumed, 'the activity says the second push resumed from the device\'s offset');
+  assert.equal(Number(/resuming from byte (\d+)/.exec(resumed)![1]), held, 'from exactly the bytes the device held');
 });
 
 test('several devices at once: the package is downloaded once into the cache and pushed to each', async (t) => {

@@ -10,6 +10,7 @@ import { openSerialTransport } from '../../electron/link/serial.js';
 import { openDeviceLink } from '../../electron/link/link-client.js';
 import type { Station } from '../../electron/station/station.js';
 import type { DeviceLink } from '../../electron/link/device-link.js';
+import type { Transport } from '../../electron/link/transport.js';
 
 export interface Device {
   id: string;
@@ -27,9 +28,25 @@ export async function startAgent(t: TestContext, dir: string, id: string, name =
   return { id, root, pair, agent };
 }
 
-/** Opens the device's link and hands it to the station, as docking does. */
-export async function dock(station: Station, d: Device): Promise<DeviceLink> {
-  const link = await openDeviceLink(await openSerialTransport(d.pair.a, { baudRate: 115200 }), { helloTimeoutMs: 15_000 });
+/** Bytes the station wrote to the device's port through one docking (every frame, as it crossed the link). */
+export interface SentCounter {
+  bytes: number;
+}
+
+/**
+ * Opens the device's link and hands it to the station, as docking does. With `sent`, every byte the station
+ * writes to the real port is also counted there (the transport is the real serial one, only observed).
+ */
+export async function dock(station: Station, d: Device, sent?: SentCounter): Promise<DeviceLink> {
+  const serial = await openSerialTransport(d.pair.a, { baudRate: 115200 });
+  const transport: Transport = sent ? {
+    label: serial.label,
+    write: (bytes) => serial.write(bytes).then(() => { sent.bytes += bytes.length; }),
+    onData: (l) => serial.onData(l),
+    onClose: (l) => serial.onClose(l),
+    close: () => serial.close(),
+  } : serial;
+  const link = await openDeviceLink(transport, { helloTimeoutMs: 15_000 });
   station.dock(link);
   return link;
 }

@@ -73,7 +73,7 @@ test('offline, a known device carries on and a new device is provisioned from th
 
   // A device that never reached the server: provisioned from the default profile as if the server had answered.
   const fresh = await startAgent(t, dir, 'NEW-02');
-  await dock(station, fresh);
+  const freshLink = await dock(station, fresh);
   await station.runUntilIdle();
   assert.equal(readFileSync(path.join(fresh.root, 'Temp', 'scanner.txt'), 'utf8'), 'scanner\n');
   assert.equal(readFileSync(path.join(fresh.root, 'Temp', 'tool.txt'), 'utf8'), 'tool\n');
@@ -122,4 +122,19 @@ test('offline, a known device carries on and a new device is provisioned from th
   assert.equal(after.devices.find((d) => d.id === 'NEW-02')!.provisionedOffline, false);
   assert.equal(after.devices.find((d) => d.id === 'NEW-02')!.messagesWaiting, 0);
   assert.equal(after.server?.state, 'ok');
+
+  // The station restarts after the reconcile, the device docks again, a day goes by: nothing is delivered
+  // again. The server stores a repeated status message once (its log above cannot show a second delivery),
+  // so the proof is the server's own word for every message it was sent again.
+  const heardBefore = heard(h, 'NEW-02').length;
+  await freshLink.close('the station stops');
+  station.close();
+  const restarted = await h.openStation();
+  await dock(restarted, fresh);
+  await restarted.runUntilIdle();
+  h.clock.advance(24 * 60 * MINUTE);
+  await restarted.runUntilIdle();
+  assert.deepEqual(h.serverLines.filter((l) => /duplicate status message/.test(l)), [], 'no status message reached the server twice');
+  assert.deepEqual(heard(h, 'NEW-02').slice(heardBefore).map((e) => e.kind).filter((k) => k !== 'poll'), [], 'only polls since the reconcile');
+  for (const id of [scanner, manual]) assert.deepEqual(statusesOf(h, 'NEW-02', id).map((s) => s.messageID), [11030, 11031, 11035]);
 });

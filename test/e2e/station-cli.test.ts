@@ -116,7 +116,7 @@ test('bad command lines are refused with exit code 2 and a clear message', async
 test('kill -9 in the middle of a download: the restarted station resumes from its checkpoint and completes', async (t) => {
   const dir = tempDir(t);
   const serverData = path.join(dir, 'server');
-  const { url } = await startServerProcess(t, serverData);
+  const { url, proc: server } = await startServerProcess(t, serverData);
   const bytes = randomBytes(3 * 1024 * 1024);
   const file = path.join(dir, 'big.bin');
   writeFileSync(file, bytes);
@@ -150,12 +150,13 @@ test('kill -9 in the middle of a download: the restarted station resumes from it
   const log = await dockhand(t, ['server', 'log', '--data', serverData, '--device', 'KILL-9', '--json']);
   const messages = JSON.parse(log.out).filter((e: { kind: string }) => e.kind === 'status').map((e: { messageID: number }) => e.messageID);
   assert.deepEqual(messages, [11030, 11031, 11035], 'no status message was lost or sent twice across the crash');
+  assert.doesNotMatch(server.err(), /duplicate status message/, 'the server stores a repeat once; it says so on stderr');
 });
 
 test('kill -9 the moment 11030 is delivered, mid-download: the restart neither repeats nor skips a status message', async (t) => {
   const dir = tempDir(t);
   const serverData = path.join(dir, 'server');
-  const { url } = await startServerProcess(t, serverData);
+  const { url, proc: server } = await startServerProcess(t, serverData);
   const bytes = randomBytes(2 * 1024 * 1024);
   const file = path.join(dir, 'image.bin');
   writeFileSync(file, bytes);
@@ -174,6 +175,9 @@ test('kill -9 the moment 11030 is delivered, mid-download: the restart neither r
   const log = await dockhand(t, ['server', 'log', '--data', serverData, '--device', 'KILL-11030', '--json']);
   const messages = JSON.parse(log.out).filter((e: { kind: string }) => e.kind === 'status').map((e: { messageID: number }) => e.messageID);
   assert.deepEqual(messages, [11030, 11031, 11035]);
+  // The server stores a message delivered twice once (its log above cannot show it) and says so on stderr;
+  // 11030 was recorded as sent before the kill and nothing else was on its way, so nothing may come again.
+  assert.doesNotMatch(server.err(), /duplicate status message/, 'no message reached the server twice');
 });
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

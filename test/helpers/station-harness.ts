@@ -23,6 +23,8 @@ export interface Harness {
   port: number;
   clock: ManualClock;
   events: EngineEvent[];
+  /** Every line the server logged (requests, duplicates it answered but did not store again). */
+  serverLines: string[];
   addPackage(name: string, content: string | Buffer, o?: Partial<AddPackageOptions> & { device?: string }): Promise<string>;
   settings(change: SettingsChange, device?: string): void;
   log(): ReturnType<typeof admin.readLog>;
@@ -40,7 +42,9 @@ export async function harness(t: TestContext, o: { port?: number } = {}): Promis
   const root = path.join(dir, 'root');
   const files = path.join(dir, 'files');
   mkdirSync(files, { recursive: true });
-  let running = await startServer({ dataDir: serverData, host: '127.0.0.1', port: o.port ?? 0 });
+  const serverLines: string[] = [];
+  const log = (line: string) => { serverLines.push(line); };
+  let running = await startServer({ dataDir: serverData, host: '127.0.0.1', port: o.port ?? 0, log });
   const port = running.port;
   const stations: Station[] = [];
   t.after(async () => {
@@ -50,7 +54,7 @@ export async function harness(t: TestContext, o: { port?: number } = {}): Promis
   const clock = new ManualClock(Date.now());
   const events: EngineEvent[] = [];
   const h: Harness = {
-    dir, serverData, stationData, root, clock, events, port,
+    dir, serverData, stationData, root, clock, events, port, serverLines,
     serverUrl: `${running.url}/devicemgmt/server.aspx`,
     async addPackage(name, content, opts = {}) {
       const fileName = opts.file ?? `${name.replace(/\W+/g, '-')}.bin`;
@@ -82,7 +86,7 @@ export async function harness(t: TestContext, o: { port?: number } = {}): Promis
       await running.close();
     },
     async startServer(publicUrl) {
-      running = await startServer({ dataDir: serverData, host: '127.0.0.1', port, ...(publicUrl ? { publicUrl } : {}) });
+      running = await startServer({ dataDir: serverData, host: '127.0.0.1', port, log, ...(publicUrl ? { publicUrl } : {}) });
     },
   };
   return h;

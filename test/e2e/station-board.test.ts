@@ -117,6 +117,34 @@ test('a failed command stays the verdict after another package succeeds; the rec
   assert.ok(ink[0]! > 0.01, `the page is not blank (${ink[0]})`);
 });
 
+test('a failure stays the verdict however many later successes the device has; each package keeps its own result', async (t) => {
+  const h = await harness(t);
+  const agent = await startAgent(t, tempDir(t), 'FAIL-02');
+  const fw = await h.addPackage('Scanner firmware', '#!/bin/sh\nexit 3\n', { file: 'fw.sh', commandLine: 'fw.sh', device: 'FAIL-02' });
+  // 21 apps start an hour later (their StartTime): more successes come after the firmware's failure than the
+  // station keeps runs of any one package (20), so a verdict read from the device's latest runs would lose it.
+  const later = new Date(h.clock.now() + 60 * 60 * 1000).toISOString().slice(0, 19).replace('T', ' ');
+  const apps: string[] = [];
+  for (let i = 1; i <= 21; i += 1) {
+    apps.push(await h.addPackage(`App ${i}`, `#!/bin/sh\necho ${i} > app${i}.txt\n`, { file: `app${i}.sh`, commandLine: `app${i}.sh`, device: 'FAIL-02', startTime: later, startUtc: true }));
+  }
+  const { station, service } = await stationWithService(h);
+  await dock(station, agent);
+  await station.runUntilIdle();
+  h.clock.advance(2 * 60 * 60 * 1000);
+  await station.runUntilIdle();
+
+  const device = (await service.getSnapshot()).devices.find((d) => d.id === 'FAIL-02')!;
+  const ended = (id: string) => Date.parse(device.history.find((e) => e.packageId === id)!.endedAt!);
+  assert.ok(apps.every((id) => ended(id) > ended(fw)), 'every app succeeded after the firmware failed');
+  assert.equal(device.verdict.kind, 'failed', `the verdict (${device.verdict.words})`);
+  assert.equal(device.verdict.words, 'Failed: Scanner firmware, command exited with code 3');
+  assert.deepEqual(device.packages.map((p) => [p.name, p.result]).sort(),
+    [...apps.map((_, i) => [`App ${i + 1}`, 'installed']), ['Scanner firmware', 'failed']].sort());
+  const rows = parseCsv((await service.execute({ type: 'exportRecord', format: 'csv', devices: ['FAIL-02'] })).file!.data);
+  assert.equal(rows.find((r) => r.includes('Scanner firmware'))![rows[0]!.indexOf('result')], 'failed', 'the record keeps the failure too');
+});
+
 test('a push in flight has exactly one transfer row, and a kept checkpoint takes its place after an unplug', async (t) => {
   const h = await harness(t);
   const dir = tempDir(t);

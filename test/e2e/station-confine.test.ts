@@ -15,6 +15,8 @@ import * as admin from '../../server/admin.js';
 import { harness, STATION_ID } from '../helpers/station-harness.js';
 import { scriptedServer } from '../helpers/scripted-server.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
+import { dock, startAgent } from '../helpers/agents.js';
+import { KIT_USER } from '../../electron/engine/kit/refresh.js';
 import { prepareAgent, serveTransport } from '../../agent/agent.js';
 import { memoryCable } from '../../electron/link/link-memory.js';
 import { openDeviceLink } from '../../electron/link/link-client.js';
@@ -145,6 +147,33 @@ test('the cache frees a package the server no longer lists: its folder and index
   assert.equal(existsSync(folder), false, 'the cache folder is gone from disk');
   assert.deepEqual(station.cache.entries(), [], 'the index entry is gone');
   assert.equal(existsSync(path.join(h.root, 'Temp', 'freed.bin')), false, 'the installed file is gone');
+});
+
+test('the cache keeps a package while another target still uses it, and frees it when the last one lets go', async (t) => {
+  const h = await harness(t);
+  const id = await h.addPackage('Shared', Buffer.alloc(200_000, 5), { file: 'shared.bin' });
+  admin.assignPackage(h.serverData, id, 'SHARE-01');
+  const station = await h.openStation();
+  const dev = await startAgent(t, tempDir(t), 'SHARE-01');
+  await dock(station, dev);
+  await station.runUntilIdle();
+  const folder = cacheFolder(path.join(h.stationData, 'cache'), id);
+  // The device is a field-kit profile of its own (issue 9), so the kit holds the package too.
+  assert.deepEqual(station.cache.entries().map((e) => [e.packageId, [...e.users].sort()]), [[id, [STATION_ID, 'SHARE-01', KIT_USER].sort()]]);
+
+  admin.unassignPackage(h.serverData, id, STATION_ID);
+  h.clock.advance(2 * DAY);
+  await station.runUntilIdle();
+  assert.equal(existsSync(path.join(h.root, 'Temp', 'shared.bin')), false, 'the station removed its copy');
+  assert.equal(readFileSync(path.join(folder, 'file')).length, 200_000, 'the cache keeps the file: the device still uses it');
+  assert.deepEqual(station.cache.entries().map((e) => [e.packageId, [...e.users].sort()]), [[id, ['SHARE-01', KIT_USER].sort()]]);
+
+  admin.unassignPackage(h.serverData, id, 'SHARE-01');
+  h.clock.advance(2 * DAY);
+  await station.runUntilIdle();
+  assert.equal(existsSync(path.join(dev.root, 'Temp', 'shared.bin')), false, 'the device removed its copy');
+  assert.equal(existsSync(folder), false, 'the last users (the device, its kit profile) let go: the cache folder is gone');
+  assert.deepEqual(station.cache.entries(), []);
 });
 
 test('a device whose ID cannot be used (a control character) is refused at dock; nothing is created for it', async (t) => {

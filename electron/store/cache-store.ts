@@ -2,7 +2,7 @@
 // the checkpoint of its download (URL, validator, bytes done, expected size) and which targets use it. A
 // package is downloaded once per station and fanned out to every target that needs it; it leaves the cache
 // when the last target that used it no longer does.
-import { openDatabase, type Db, type Migration } from './sqlite.js';
+import { openDatabase, type Db, type Migration, type Statement } from './sqlite.js';
 
 export interface CacheEntry {
   packageId: string;
@@ -51,9 +51,17 @@ function toEntry(r: Row): CacheEntry {
 
 export class CacheStore {
   readonly db: Db;
+  // Prepared once: a download saves its checkpoint every second, and preparing costs more than the write.
+  readonly #saveCheckpoint: Statement;
 
   constructor(file: string) {
     this.db = openDatabase(file, migrations);
+    this.#saveCheckpoint = this.db.prepare(`INSERT INTO cache_entries (package_id, file_name, url, validator, bytes_done, expected_size, sha256, part_path, complete, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+      ON CONFLICT (package_id) DO UPDATE SET file_name = excluded.file_name, url = excluded.url, validator = excluded.validator,
+        bytes_done = excluded.bytes_done, expected_size = excluded.expected_size,
+        sha256 = COALESCE(excluded.sha256, cache_entries.sha256), part_path = excluded.part_path, complete = 0,
+        updated_at = excluded.updated_at`);
   }
 
   close(): void {
@@ -71,13 +79,7 @@ export class CacheStore {
 
   /** Records where a download stands; a new URL or file name starts a new (incomplete) entry. */
   saveCheckpoint(e: Pick<CacheEntry, 'packageId' | 'fileName' | 'url' | 'validator' | 'bytesDone' | 'expectedSize' | 'partPath'> & { sha256?: string | null }, now: number): void {
-    this.db.prepare(`INSERT INTO cache_entries (package_id, file_name, url, validator, bytes_done, expected_size, sha256, part_path, complete, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
-      ON CONFLICT (package_id) DO UPDATE SET file_name = excluded.file_name, url = excluded.url, validator = excluded.validator,
-        bytes_done = excluded.bytes_done, expected_size = excluded.expected_size,
-        sha256 = COALESCE(excluded.sha256, cache_entries.sha256), part_path = excluded.part_path, complete = 0,
-        updated_at = excluded.updated_at`)
-      .run(e.packageId, e.fileName, e.url, e.validator, e.bytesDone, e.expectedSize, e.sha256 ?? null, e.partPath, now);
+    this.#saveCheckpoint.run(e.packageId, e.fileName, e.url, e.validator, e.bytesDone, e.expectedSize, e.sha256 ?? null, e.partPath, now);
   }
 
   markComplete(packageId: string, sha256: string, size: number, now: number): void {

@@ -28,6 +28,7 @@ export interface CheckedOptions {
   lowSpeed: LowSpeedLimit | null;
   freeSpace: (dir: string) => Promise<number>;
   label: string;
+  checkpointEvery: { bytes: number; ms: number };
 }
 
 /** A transfer slower than `bytesPerSecond`, averaged over `windowMs`, is given up (and resumed later). */
@@ -42,6 +43,9 @@ export const DEFAULT_MAX_REDIRECTS = 5;
 export const DEFAULT_MAX_UNDECLARED_BYTES = 512 * 1024 * 1024;
 /** Less than 1 KiB/s over a minute is a transfer going nowhere (curl's --speed-limit 1024 --speed-time 60). */
 export const DEFAULT_LOW_SPEED: LowSpeedLimit = { bytesPerSecond: 1024, windowMs: 60_000 };
+
+/** Checkpoints while bytes flow: a second is fresh enough for a person watching (download.ts). */
+export const DEFAULT_CHECKPOINT_EVERY = { bytes: 64 * 1024 * 1024, ms: 1000 };
 
 /** Bytes the current user may still write on the disk holding `dir` (Infinity when the OS cannot say). */
 export async function freeDiskSpace(dir: string): Promise<number> {
@@ -72,6 +76,8 @@ export function checkOptions(opts: DownloadOptions): CheckedOptions {
   if (!(Number.isSafeInteger(maxUndeclaredBytes) && maxUndeclaredBytes > 0)) throw new TypeError(`downloadResumable: maxUndeclaredBytes must be a positive whole number, got ${String(maxUndeclaredBytes)}`);
   const maxRedirects = opts.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   if (!(Number.isSafeInteger(maxRedirects) && maxRedirects >= 0)) throw new TypeError(`downloadResumable: maxRedirects must be a whole number, 0 or more, got ${String(maxRedirects)}`);
+  const every = { ...DEFAULT_CHECKPOINT_EVERY, ...opts.checkpointEvery };
+  if (!(every.bytes > 0 && every.ms >= 0)) throw new TypeError(`downloadResumable: checkpointEvery needs a positive byte count and a millisecond count, 0 or more, got ${JSON.stringify(opts.checkpointEvery)}`);
   return {
     url,
     rawUrl: opts.url,
@@ -90,5 +96,6 @@ export function checkOptions(opts: DownloadOptions): CheckedOptions {
     lowSpeed: opts.lowSpeed === undefined ? DEFAULT_LOW_SPEED : opts.lowSpeed,
     freeSpace: opts.freeSpace ?? freeDiskSpace,
     label: opts.label ?? `the package at ${opts.url}`,
+    checkpointEvery: every,
   };
 }

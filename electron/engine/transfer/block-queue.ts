@@ -1,0 +1,91 @@
+// The bytes of a response body between the socket and the disk, copied into a few reused blocks.
+//
+// Why copy: the socket hands over a fresh buffer (up to 64 KiB) per read. Kept in a queue until a block's
+// worth has gathered, those buffers can live long enough to leave V8's young generation, and a gigabyte
+// of them then costs a full garbage collection every few dozen megabytes (measured with a queue of
+// buffers: 23 full collections per GiB, docs/benchmarks.md). Copied at once into a block, each socket
+// buffer dies young and is freed almost for nothing; the copy costs about a tenth of a second per GiB,
+// and a full block is one write.
+//
+// A block is taken from the front in views (a whole block, or a rate limiter's share of one); a view stays
+// valid until `recycle` is called for it, after the write that uses it has finished.
+
+interface Block {
+  buf: Buffer;
+  filled: number; // bytes copied in
+  taken: number; // bytes handed out as views
+}
+
+export interface View {
+  bytes: Buffer;
+  /** The block this view emptied, to give back with recycle() once the view is no longer used. */
+  emptied: Buffer | null;
+}
+
+export class BlockQueue {
+  readonly #blocks: Block[] = [];
+  readonly #free: Buffer[] = [];
+  #size = 0;
+
+  constructor(readonly blockBytes: number, private readonly keepFree: number) {}
+
+  /** Bytes queued and not yet taken. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Bytes that can be taken as one view now (the front block's untaken part). */
+  get frontBytes(): number {
+    const front = this.#blocks[0];
+    return front ? front.filled - front.taken : 0;
+  }
+
+  /** True when the front block is full, so a view of it is a whole block. */
+  get frontFull(): boolean {
+    const front = this.#blocks[0];
+    return front !== undefined && front.filled === this.blockBytes;
+  }
+
+  push(chunk: Uint8Array): void {
+    let at = 0;
+    while (at < chunk.length) {
+      let tail = this.#blocks[this.#blocks.length - 1];
+      if (!tail || tail.filled === this.blockBytes) {
+        tail = { buf: this.#free.pop() ?? Buffer.allocUnsafe(this.blockBytes), filled: 0, taken: 0 };
+        this.#blocks.push(tail);
+      }
+      const n = Math.min(chunk.length - at, this.blockBytes - tail.filled);
+      tail.buf.set(chunk.subarray(at, at + n), tail.filled);
+      tail.filled += n;
+      at += n;
+    }
+    this.#size += chunk.length;
+  }
+
+  /** Up to `max` bytes from the front, as one view; null when nothing is queued. */
+  take(max: number): View | null {
+    const front = this.#blocks[0];
+    if (!front || front.filled === front.taken) return null;
+    const n = Math.min(max, front.filled - front.taken);
+    const bytes = front.buf.subarray(front.taken, front.taken + n);
+    front.taken += n;
+    this.#size -= n;
+    let emptied: Buffer | null = null;
+    if (front.taken === this.blockBytes) {
+      this.#blocks.shift();
+      emptied = front.buf;
+    }
+    return { bytes, emptied };
+  }
+
+  /** Gives a block back for reuse, once the view that emptied it is no longer in use. */
+  recycle(view: View): void {
+    if (view.emptied && this.#free.length < this.keepFree) this.#free.push(view.emptied);
+  }
+
+  /** Drops everything queued (bytes that must not reach the file). */
+  clear(): void {
+    this.#blocks.length = 0;
+    this.#size = 0;
+  }
+}

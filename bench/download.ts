@@ -1,33 +1,28 @@
-// Benchmark: the station downloading a large package from the reference server, against curl fetching the
-// same URL in the same run; then the bytes re-sent after a cut. Loopback only.
+// Benchmark: a whole `dockhand station --once` install of a large package from `dockhand server` on
+// loopback, against curl fetching the same URL, in interleaved pairs (the order alternates), each station
+// run with a fresh data folder. Then the bytes re-sent after a cut.
 //
-//   npm run bench -- [--mib 256] [--runs 2]
+//   npm run bench:download -- [--sizes 256,1024] [--pairs 5] [--engine]
 //
-// Prints: curl's time, the engine's transfer time (the station's own resumable downloader, in process),
-// the whole `dockhand station --once` run (poll, instructions, location, download, verify, install), the
-// ratios against curl, and the bytes the server re-sent when the transfer is cut at 40 %.
-import { spawn, spawnSync } from 'node:child_process';
+// Per size it prints, as median (range) over the pairs: wall time, CPU time (user + system) and peak RSS of
+// each process, and the station's time as a multiple of curl's in the same pair. The station's run is the
+// whole event: process start, poll, instructions, status 11030, download into the cache (verified against
+// the package's SHA-256 and flushed to disk), install into its folder (a hard link: checked), statuses 11031
+// and 11035. curl only fetches into a file. --engine adds the station's downloader alone, in this process.
+// docs/benchmarks.md has figures and the profile behind them.
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { downloadResumable, type TransferCheckpoint } from '../electron/engine/transfer/download.js';
 import { startFaultProxy } from '../test/helpers/fault-proxy.js';
+import { dockhandCli, dockhandSync, loadAverage, measured, requireTool, span, startServer, type ProcessCost } from './common.js';
 
-const { values } = parseArgs({ options: { mib: { type: 'string', default: '256' }, runs: { type: 'string', default: '2' } } });
-const MIB = Number(values.mib);
-const RUNS = Math.max(1, Number(values.runs));
-const repo = path.resolve(import.meta.dirname, '..');
-const dockhand = path.join(repo, 'bin', 'dockhand.mjs');
-const dir = mkdtempSync(path.join(os.tmpdir(), 'dockhand-bench-'));
-const env = { ...process.env, PATH: `${path.join(repo, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` };
-
-function run(args: string[]): string {
-  const r = spawnSync(process.execPath, [dockhand, ...args], { env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`dockhand ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout.trim();
-}
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '256,1024' }, pairs: { type: 'string', default: '5' }, engine: { type: 'boolean', default: false } } });
+const SIZES = values.sizes!.split(',').map(Number);
+const PAIRS = Math.max(1, Number(values.pairs));
+const dir = mkdtempSync(path.join(os.tmpdir(), 'dockhand-bench-download-'));
 
 async function makePackage(file: string, mib: number): Promise<string> {
   const hash = createHash('sha256');
@@ -41,86 +36,128 @@ async function makePackage(file: string, mib: number): Promise<string> {
   return hash.digest('hex');
 }
 
-const seconds = (ms: number) => (ms / 1000).toFixed(2);
-const rate = (bytes: number, ms: number) => `${(bytes / 1024 / 1024 / (ms / 1000)).toFixed(0)} MiB/s`;
+interface SizeResult {
+  mib: number;
+  curl: ProcessCost[];
+  station: ProcessCost[];
+  engine: { ms: number; cpuS: number }[];
+  linked: boolean[];
+}
 
-async function main(): Promise<void> {
-  const curlCheck = spawnSync('curl', ['--version']);
-  if (curlCheck.status !== 0) throw new Error('curl is needed for this benchmark (apt-get install curl)');
-  const file = path.join(dir, 'package.bin');
-  process.stdout.write(`making a ${MIB} MiB package… `);
-  const sha = await makePackage(file, MIB);
+/** The installed file and the cache's copy are one file (a hard link), not two. */
+function installedByLink(data: string, fileName: string): boolean {
+  const installed = statSync(path.join(data, 'root', 'Bench', fileName));
+  const cache = path.join(data, 'cache');
+  const folder = readdirSync(cache).find((d) => d.startsWith('p-'));
+  return folder !== undefined && statSync(path.join(cache, folder, 'file')).ino === installed.ino;
+}
+
+async function benchSize(mib: number): Promise<SizeResult> {
+  const fileName = `package-${mib}.bin`;
+  const file = path.join(dir, fileName);
+  process.stdout.write(`\n${mib} MiB: making the package… `);
+  const sha = await makePackage(file, mib);
   const size = statSync(file).size;
-  console.log('done');
-
-  const serverData = path.join(dir, 'server');
-  const id = run(['server', 'package', 'add', '--data', serverData, '--file', file, '--name', 'Bench package', '--dest', '\\Bench']);
-  run(['server', 'assign', '--data', serverData, '--package', id, '--device', '*']);
-  const server = spawn(process.execPath, [dockhand, 'server', '--data', serverData, '--host', '127.0.0.1', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    server.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    server.on('exit', () => reject(new Error('the server exited')));
-  });
-  const url = `${base}/packages/${id}/package.bin`;
+  const serverData = path.join(dir, `server-${mib}`);
+  const id = dockhandSync(['server', 'package', 'add', '--data', serverData, '--file', file, '--name', `Bench ${mib} MiB`, '--dest', '\\Bench']);
+  dockhandSync(['server', 'assign', '--data', serverData, '--package', id, '--device', '*']);
+  rmSync(file);
+  const server = await startServer(serverData);
+  const url = `${server.url}/packages/${id}/${fileName}`;
+  console.log(`served at ${url}; load average ${loadAverage()}`);
+  const r: SizeResult = { mib, curl: [], station: [], engine: [], linked: [] };
   try {
-    const curl: number[] = [];
-    const engine: number[] = [];
-    const station: number[] = [];
-    for (let i = 0; i < RUNS; i += 1) {
+    const curl = async (): Promise<void> => {
       const out = path.join(dir, 'curl.bin');
-      let t0 = performance.now();
-      const c = spawnSync('curl', ['-sS', '--fail', '-o', out, url]);
-      curl.push(performance.now() - t0);
-      if (c.status !== 0 || statSync(out).size !== size) throw new Error('curl did not fetch the package');
+      const c = await measured('curl', ['-sS', '--fail', '-o', out, url]);
+      if (c.code !== 0 || statSync(out).size !== size) throw new Error(`curl did not fetch the package: ${c.out}`);
       rmSync(out);
-
-      const part = path.join(dir, `engine-${i}.part`);
-      let cp: TransferCheckpoint | null = null;
-      t0 = performance.now();
-      const r = await downloadResumable({ url, partPath: part, checkpoint: null, expectedSize: size, sha256: sha, saveCheckpoint: (x) => { cp = x; } });
-      engine.push(performance.now() - t0);
-      if (r.sha256 !== sha || !cp) throw new Error('the engine download did not verify');
-      rmSync(part);
-
-      const data = path.join(dir, `station-${i}`);
-      t0 = performance.now();
-      run(['station', '--server', base, '--data', data, '--id', `BENCH-${i}`, '--once']);
-      station.push(performance.now() - t0);
+      r.curl.push(c);
+    };
+    const station = async (i: number): Promise<void> => {
+      const data = path.join(dir, `station-${mib}-${i}`);
+      const s = await measured(process.execPath, [dockhandCli, 'station', '--server', server.url, '--data', data, '--id', `BENCH-${mib}-${i}`, '--once']);
+      if (s.code !== 0 || !/sent status 11035/.test(s.out)) throw new Error(`station --once did not install the package (exit ${s.code}):\n${s.out}`);
+      r.linked.push(installedByLink(data, fileName));
       rmSync(data, { recursive: true, force: true });
+      r.station.push(s);
+    };
+    for (let i = 0; i < PAIRS; i += 1) {
+      if (i % 2 === 0) {
+        await curl();
+        await station(i);
+      } else {
+        await station(i);
+        await curl();
+      }
+      const c = r.curl[i]!;
+      const s = r.station[i]!;
+      console.log(`  pair ${i + 1}: curl ${(c.wallMs / 1000).toFixed(2)} s, station ${(s.wallMs / 1000).toFixed(2)} s (${(s.wallMs / c.wallMs).toFixed(2)}×); load ${loadAverage()}`);
+      if (values.engine) {
+        const part = path.join(dir, `engine-${mib}.part`);
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
+        const got = await downloadResumable({ url, partPath: part, checkpoint: null, expectedSize: size, sha256: sha, saveCheckpoint: () => undefined });
+        const ms = performance.now() - t0;
+        const cpu = process.cpuUsage(cpu0);
+        if (got.sha256 !== sha) throw new Error('the engine download did not verify');
+        rmSync(part);
+        r.engine.push({ ms, cpuS: (cpu.user + cpu.system) / 1e6 });
+      }
     }
-    const best = (xs: number[]) => Math.min(...xs);
-    console.log(`\npackage: ${MIB} MiB over http://127.0.0.1 (best of ${RUNS})`);
-    console.log(`curl                           ${seconds(best(curl))} s  ${rate(size, best(curl))}`);
-    console.log(`station transfer (engine)      ${seconds(best(engine))} s  ${rate(size, best(engine))}  ratio ${(best(engine) / best(curl)).toFixed(2)}× curl (includes SHA-256 verify)`);
-    console.log(`station --once (whole event)   ${seconds(best(station))} s  ${rate(size, best(station))}  ratio ${(best(station) / best(curl)).toFixed(2)}× curl (process start, poll, instructions, location, download, verify, install)`);
-
-    // The cut: the transfer drops at 40 %, then resumes; count what the server sent in all.
-    const host = new URL(base);
-    const proxy = await startFaultProxy({ host: host.hostname, port: Number(host.port) });
-    const cutAt = Math.floor(size * 0.4);
-    proxy.setPlans([{ cutAfterBodyBytes: cutAt }]);
-    const viaProxy = `${proxy.url}/packages/${id}/package.bin`;
-    const part = path.join(dir, 'cut.part');
-    let cp: TransferCheckpoint | null = null;
-    try {
-      await downloadResumable({ url: viaProxy, partPath: part, checkpoint: null, expectedSize: size, sha256: sha, saveCheckpoint: (x) => { cp = x; } });
-      throw new Error('the cut did not happen');
-    } catch (err) {
-      if ((err as Error).message === 'the cut did not happen') throw err;
-    }
-    const resumed = await downloadResumable({ url: viaProxy, partPath: part, checkpoint: cp, expectedSize: size, sha256: sha, saveCheckpoint: (x) => { cp = x; } });
-    const sent = proxy.stats().totalResponseBodyBytes;
-    await proxy.close();
-    console.log(`cut at ${cutAt} bytes: resumed from byte ${resumed.resumedFrom}; server sent ${sent} body bytes for a ${size}-byte package; re-sent ${sent - size} bytes`);
+    if (mib === Math.min(...SIZES)) await cutAndResume(server.url, url, size, sha);
   } finally {
-    server.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    await server.stop();
+  }
+  return r;
+}
+
+// The cut: the transfer drops at 40 %, then resumes; count what the server sent in all.
+async function cutAndResume(base: string, url: string, size: number, sha: string): Promise<void> {
+  const host = new URL(base);
+  const proxy = await startFaultProxy({ host: host.hostname, port: Number(host.port) });
+  const cutAt = Math.floor(size * 0.4);
+  proxy.setPlans([{ cutAfterBodyBytes: cutAt }]);
+  const viaProxy = url.replace(base, proxy.url);
+  const part = path.join(dir, 'cut.part');
+  let cp: TransferCheckpoint | null = null;
+  const saveCheckpoint = (x: TransferCheckpoint): void => void (cp = x);
+  await downloadResumable({ url: viaProxy, partPath: part, checkpoint: null, expectedSize: size, sha256: sha, saveCheckpoint }).then(
+    () => Promise.reject(new Error('the cut did not happen')),
+    () => undefined,
+  );
+  const resumed = await downloadResumable({ url: viaProxy, partPath: part, checkpoint: cp, expectedSize: size, sha256: sha, saveCheckpoint });
+  const sent = proxy.stats().totalResponseBodyBytes;
+  await proxy.close();
+  rmSync(part);
+  console.log(`  cut at ${cutAt} bytes: resumed from byte ${resumed.resumedFrom}; the server sent ${sent} body bytes for a ${size}-byte package (${sent - size} re-sent)`);
+}
+
+function report(r: SizeResult): void {
+  const s = (xs: ProcessCost[], f: (x: ProcessCost) => number, d = 2) => span(xs.map(f), d);
+  const ratios = r.station.map((x, i) => x.wallMs / r.curl[i]!.wallMs);
+  console.log(`\n${r.mib} MiB over http://127.0.0.1, ${r.curl.length} interleaved pairs, median (range)`);
+  console.log(`  curl            wall ${s(r.curl, (x) => x.wallMs / 1000)} s   CPU ${s(r.curl, (x) => x.cpuS)} s   peak RSS ${s(r.curl, (x) => x.peakRssMb, 0)} MB`);
+  console.log(`  station --once  wall ${s(r.station, (x) => x.wallMs / 1000)} s   CPU ${s(r.station, (x) => x.cpuS)} s (user ${s(r.station, (x) => x.userS)}, system ${s(r.station, (x) => x.sysS)})   peak RSS ${s(r.station, (x) => x.peakRssMb, 0)} MB`);
+  console.log(`  station ÷ curl  ${span(ratios)}×   installed by hard link: ${r.linked.every(Boolean) ? 'yes' : `no (${r.linked.filter((x) => !x).length} of ${r.linked.length})`}`);
+  if (r.engine.length > 0) {
+    const ratiosEngine = r.engine.map((x, i) => x.ms / r.curl[i]!.wallMs);
+    console.log(`  engine alone    wall ${span(r.engine.map((x) => x.ms / 1000))} s   CPU ${span(r.engine.map((x) => x.cpuS))} s   ÷ curl ${span(ratiosEngine)}× (downloader in this process, no start-up)`);
   }
 }
 
-await main();
+async function main(): Promise<void> {
+  requireTool('curl', ['--version'], 'curl');
+  requireTool('/usr/bin/time', ['true'], 'time');
+  console.log(`load average at start ${loadAverage()} (${os.cpus().length} CPUs)`);
+  const results: SizeResult[] = [];
+  for (const mib of SIZES) results.push(await benchSize(mib));
+  results.forEach(report);
+  console.log(`\nload average at end ${loadAverage()}`);
+}
+
+try {
+  await main();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -81,7 +81,7 @@ export class DeviceSession {
     const number = frame.session;
     // Every HELLO starts afresh: the station sends one only when it (re)connects.
     const channel = this.endpoint.startSession(
-      { session: number, maxPayload: p.maxPayload, window: p.window, maxMessage: p.maxMessage, keepAliveMs: p.keepAliveMs },
+      { session: number, maxPayload: p.maxPayload, window: p.window, maxMessage: p.maxMessage, keepAliveMs: p.keepAliveMs, lineRate: this.transport.lineRate },
       { onMessage: (bytes) => this.onMessage(bytes), onClosed: (reason) => this.onSessionClosed(number, reason) },
       'the station connected again',
     );

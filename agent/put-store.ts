@@ -5,7 +5,7 @@
 // The part file's length is the checkpoint: after a re-plug (or an agent restart) PUT_QUERY answers with it,
 // and PUT_BEGIN continues from there. Only when the whole file is present and its SHA-256 matches is it
 // renamed into place, so a half-sent or corrupt file never sits under the package's name.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { checkFileName, mapDevicePath, toDevicePath } from '../electron/engine/local/device-path.js';
@@ -26,22 +26,21 @@ export interface PutSpec {
   sha256: string;
 }
 
-/** SHA-256 of the first `length` bytes, read back from disk (what was written, not what was meant). */
-async function sha256Of(file: string, length: number): Promise<string> {
-  const hash = createHash('sha256');
-  await hashPrefix(file, length, hash);
-  return hash.digest('hex');
-}
-
 /**
- * One put in progress. Chunks are queued and written strictly one after the other, so the channel never
- * waits for the disk; finish() and close() wait for the queue first, and so does a PUT_QUERY for the same
- * file, so the checkpoint it reports includes every byte that arrived before the session ended.
+ * One put in progress. Chunks are queued and written strictly in order behind the channel's back, so the
+ * channel never waits for the disk: whatever queued up while a write was under way goes out as the next
+ * single write (at 4 KiB a frame, a write per chunk would be a thread-pool round trip per frame). The
+ * bytes are hashed as they are written, so finish() checks the SHA-256 without reading the file back; a
+ * resumed put hashes the kept prefix once, when it begins. finish() and close() wait for the queue first,
+ * and so does a PUT_QUERY for the same file, so the checkpoint it reports includes every byte that
+ * arrived before the session ended.
  */
 export class PutHandle {
   private position: number;
-  private queue: Promise<void> = Promise.resolve();
+  private readonly waiting: { offset: number; bytes: Uint8Array }[] = [];
+  private writing: Promise<void> | null = null;
   private failure: unknown;
+  private onFailure: ((err: unknown) => void) | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -49,6 +48,7 @@ export class PutHandle {
     readonly record: PutRecord,
     private readonly file: fs.FileHandle,
     start: number,
+    private readonly hash: Hash,
   ) {
     this.position = start;
   }
@@ -64,31 +64,49 @@ export class PutHandle {
 
   /** Queues a chunk; `onFailure` is told once about the first chunk that cannot be written. */
   enqueue(offset: number, bytes: Uint8Array, onFailure: (err: unknown) => void): void {
-    if (this.closing) return; // what arrived before close() is still written; nothing after it
-    this.queue = this.queue.then(async () => {
-      if (this.failure !== undefined) return;
-      try {
-        if (offset !== this.position) throw new LinkRefusal('BAD_OFFSET', `data for byte ${offset} arrived where byte ${this.position} was next`);
-        if (offset + bytes.length > this.record.size) {
-          throw new LinkRefusal('SIZE_MISMATCH', `more data arrived than the ${this.record.size} bytes announced`);
+    if (this.closing || this.failure !== undefined) return; // what arrived before close() is still written; nothing after it
+    this.onFailure = onFailure;
+    this.waiting.push({ offset, bytes });
+    this.writing ??= this.writeQueued();
+  }
+
+  // Writes everything queued, a batch at a time, until the queue stays empty.
+  private async writeQueued(): Promise<void> {
+    try {
+      while (this.waiting.length > 0 && this.failure === undefined) {
+        const buffers: Uint8Array[] = [];
+        let length = 0;
+        let refusal: LinkRefusal | undefined;
+        for (const { offset, bytes } of this.waiting.splice(0)) {
+          if (offset !== this.position + length) refusal = new LinkRefusal('BAD_OFFSET', `data for byte ${offset} arrived where byte ${this.position + length} was next`);
+          else if (offset + bytes.length > this.record.size) refusal = new LinkRefusal('SIZE_MISMATCH', `more data arrived than the ${this.record.size} bytes announced`);
+          if (refusal) break; // the chunks before it are still written: the part stays a true prefix
+          buffers.push(bytes);
+          length += bytes.length;
         }
-        await this.file.write(bytes, 0, bytes.length, offset);
-        this.position += bytes.length;
-      } catch (err) {
-        this.failure = err;
-        onFailure(err);
+        const written = writeAll(this.file, buffers, this.position);
+        for (const b of buffers) this.hash.update(b);
+        await written;
+        this.position += length;
+        if (refusal) throw refusal;
       }
-    });
+    } catch (err) {
+      this.failure = err;
+      this.waiting.length = 0;
+      this.onFailure?.(err);
+    } finally {
+      this.writing = null;
+    }
   }
 
   /** Resolves when every queued chunk is on disk (or failed). */
-  settled(): Promise<void> {
-    return this.queue;
+  async settled(): Promise<void> {
+    while (this.writing) await this.writing;
   }
 
   /** Checks size and SHA-256 and renames the part into place; returns the saved file's host path. */
   async finish(): Promise<string> {
-    await this.queue;
+    await this.settled();
     if (this.failure !== undefined) throw this.failure;
     await this.file.sync();
     await this.close();
@@ -96,7 +114,7 @@ export class PutHandle {
     if (this.position !== record.size) {
       throw new LinkRefusal('SIZE_MISMATCH', `only ${this.position} of ${record.size} bytes arrived; send the rest (the part is kept)`);
     }
-    const actual = await sha256Of(record.part, record.size);
+    const actual = this.hash.digest('hex');
     if (actual !== record.sha256) {
       await this.store.forget(record, true);
       throw new LinkRefusal('HASH_MISMATCH', `the file's SHA-256 is ${actual}, not the ${record.sha256} announced; the partial file was discarded`);
@@ -108,11 +126,25 @@ export class PutHandle {
 
   /** Stops after the queued chunks are written; the part file and its record stay for a later resume. */
   close(): Promise<void> {
-    this.closing ??= this.queue.then(async () => {
+    this.closing ??= this.settled().then(async () => {
       await this.file.close().catch(() => undefined);
       this.store.release(this);
     });
     return this.closing;
+  }
+}
+
+/** Writes `buffers` at `position` in one system call where it can (a short write is continued). */
+async function writeAll(file: fs.FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
+  const left = [...buffers]; // consumed below; the caller still hashes `buffers`
+  let at = position;
+  while (left.length > 0) {
+    const { bytesWritten } = await file.writev(left, at);
+    if (bytesWritten === 0) throw new Error('the disk took no bytes');
+    at += bytesWritten;
+    let skip = bytesWritten;
+    while (left.length > 0 && skip >= left[0]!.length) skip -= left.shift()!.length;
+    if (skip > 0) left[0] = left[0]!.subarray(skip);
   }
 }
 
@@ -152,7 +184,14 @@ export class PutStore {
     await fs.writeFile(this.recordFile(target), JSON.stringify(record));
     const file = await fs.open(record.part, offset > 0 ? 'r+' : 'w');
     await file.truncate(offset);
-    const handle = new PutHandle(this, record, file, offset);
+    const hash = createHash('sha256');
+    try {
+      await hashPrefix(record.part, offset, hash); // the kept bytes of a resumed put, read once
+    } catch (err) {
+      await file.close();
+      throw err;
+    }
+    const handle = new PutHandle(this, record, file, offset, hash);
     this.active.set(target, handle);
     return handle;
   }

@@ -8,7 +8,7 @@ import { LinkEndpoint } from '../../shared/link/endpoint.js';
 import type { Frame } from '../../shared/link/frame.js';
 import { HelloBody, type Capability, type Hello } from '../../shared/link/hello.js';
 import {
-  DEFAULT_KEEPALIVE_MS, DEFAULT_MAX_MESSAGE, DEFAULT_MAX_PAYLOAD, DEFAULT_WINDOW, PROTOCOL_VERSIONS,
+  DEFAULT_KEEPALIVE_MS, DEFAULT_MAX_MESSAGE, DEFAULT_WINDOW, payloadForLineRate, PROTOCOL_VERSIONS,
 } from '../../shared/link/limits.js';
 import { chunkCapacity, decodeMessage, MessageType } from '../../shared/link/messages.js';
 import { systemTimers, type LinkTimers } from '../../shared/link/timers.js';
@@ -26,7 +26,7 @@ export interface DeviceLinkOptions {
   keepAliveMs?: number;
   /** How long a request may wait for its answer (commands: their own timeout plus this). Default 60 s. */
   requestTimeoutMs?: number;
-  /** Offered frame payload (128–4096, default 1024) and window (1–32, default 8). */
+  /** Offered frame payload (128–4096; default: the largest that suits the line, payloadForLineRate) and window (1–32, default 8). */
   maxPayload?: number;
   window?: number;
   maxMessage?: number;
@@ -91,7 +91,7 @@ class StationLink implements DeviceLink {
     const o = this.opts;
     const offer: Hello = {
       versions: o.versions ?? [...PROTOCOL_VERSIONS],
-      maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      maxPayload: o.maxPayload ?? payloadForLineRate(this.transport.lineRate),
       window: o.window ?? DEFAULT_WINDOW,
       maxMessage: o.maxMessage ?? DEFAULT_MAX_MESSAGE,
       keepAliveMs: o.keepAliveMs ?? DEFAULT_KEEPALIVE_MS,
@@ -132,7 +132,7 @@ class StationLink implements DeviceLink {
     this.caps = accept.caps;
     const name = `the device ${d.name || d.id} on ${this.transport.label}`;
     const channel = this.endpoint.startSession(
-      { session, maxPayload: params.maxPayload, window: params.window, maxMessage: params.maxMessage, keepAliveMs: params.keepAliveMs },
+      { session, maxPayload: params.maxPayload, window: params.window, maxMessage: params.maxMessage, keepAliveMs: params.keepAliveMs, lineRate: this.transport.lineRate },
       { onMessage: (bytes) => this.onMessage(bytes, name), onClosed: (reason) => this.ended(reason) },
     );
     this.requests = new RequestTable({ timers: this.timers, send: (m) => channel.send(m), device: name });

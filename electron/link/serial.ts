@@ -27,6 +27,12 @@ export interface SerialSettings {
 export const DEFAULT_BAUD_RATE = 115200;
 const PARITIES: readonly string[] = ['none', 'even', 'odd', 'mark', 'space'];
 
+/** Bytes per second at these settings: each byte takes a start bit, its data bits, a parity bit if any, and its stop bits. */
+export function serialLineRate(s: SerialSettings): number {
+  const bits = 1 + (s.dataBits ?? 8) + ((s.parity ?? 'none') === 'none' ? 0 : 1) + (s.stopBits ?? 1);
+  return s.baudRate / bits;
+}
+
 /** `115200 8N1`, for logs and status lines. */
 export function describeSerialSettings(s: SerialSettings): string {
   return `${s.baudRate} ${s.dataBits ?? 8}${(s.parity ?? 'none')[0]!.toUpperCase()}${s.stopBits ?? 1}`;
@@ -51,10 +57,21 @@ function openFailure(path: string, err: unknown): DockhandError {
   return new DockhandError('LINK', `cannot open serial port ${path}: ${why}`, { transient: true, cause: err, detail: { path } });
 }
 
+// Writes are gathered: whatever is written while the port is busy with an earlier write goes out as one
+// write when it is done. A window of frames handed over at once thus costs two trips through serialport's
+// write path (a thread-pool round trip each) instead of one per frame, and the line never waits for them.
+interface Pending {
+  bytes: Uint8Array;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
 class SerialTransport implements Transport {
   private readonly events = new TransportEvents();
+  private pending: Pending[] = [];
+  private writing = false;
 
-  constructor(private readonly port: SerialPort, readonly label: string) {
+  constructor(private readonly port: SerialPort, readonly label: string, readonly lineRate: number) {
     port.on('data', (chunk: Buffer) => this.events.deliver(chunk));
     port.on('error', (err: Error) => this.events.end(`serial port ${label} failed: ${err.message}`));
     port.on('close', (err: (Error & { disconnected?: boolean }) | null) =>
@@ -68,12 +85,31 @@ class SerialTransport implements Transport {
       return Promise.reject(new DockhandError('LINK', `cannot write to ${this.label}: ${closed}`, { transient: true }));
     }
     return new Promise((resolve, reject) => {
-      this.port.write(bytes, (err) => {
-        if (!err) return resolve();
-        const gone = /EIO|EBADF|ENXIO|ENODEV/.test(err.message);
+      this.pending.push({ bytes, resolve, reject });
+      if (!this.writing) this.flush();
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    this.writing = true;
+    const bytes = batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((p) => p.bytes));
+    this.port.write(bytes, (err) => {
+      this.writing = false;
+      if (err) {
+        const gone = /EIO|EBADF|ENXIO|ENODEV|bad file descriptor|input\/output error/i.test(err.message);
         const why = gone ? 'the port went away (unplugged?)' : err.message;
-        reject(new DockhandError('LINK', `writing to serial port ${this.label} failed: ${why}`, { transient: true, cause: err }));
-      });
+        const failure = new DockhandError('LINK', `writing to serial port ${this.label} failed: ${why}`, { transient: true, cause: err });
+        for (const p of batch) p.reject(failure);
+      } else {
+        for (const p of batch) p.resolve();
+      }
+      if (this.pending.length === 0) return;
+      const closed = this.events.closedReason;
+      if (closed === undefined) return this.flush();
+      const failure = new DockhandError('LINK', `cannot write to ${this.label}: ${closed}`, { transient: true });
+      for (const p of this.pending.splice(0)) p.reject(failure);
     });
   }
 
@@ -106,7 +142,7 @@ export async function openSerialTransport(path: string, settings: SerialSettings
     autoOpen: false,
   });
   await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(openFailure(path, err)) : resolve())));
-  return new SerialTransport(port, path);
+  return new SerialTransport(port, path, serialLineRate(settings));
 }
 
 /** The system's serial ports as serialport lists them (Linux needs udevadm); discovery.ts decides which to use. */

@@ -3,6 +3,11 @@
 export interface Transport {
   /** Human-readable place: `/dev/ttyUSB0`, `usb 1234:5678 serial ABC`. */
   readonly label: string;
+  /**
+   * Bytes per second the line carries in each direction, when the transport knows it (a serial port: its
+   * baud rate over the bits each byte takes). The link sizes its frames and times its retransmissions by it.
+   */
+  readonly lineRate?: number;
   /** Writes bytes; resolves once the transport accepted them (backpressure). Rejects after close. */
   write(bytes: Uint8Array): Promise<void>;
   /** Every chunk received, in order. One listener. */

@@ -7,8 +7,21 @@
 // - Acks are cumulative: every frame's `ack` field is the next sequence number its sender expects. The
 //   receiver keeps frames that arrive after a gap (selective repeat) and flags the gap once with NAK, so
 //   one lost frame costs one resend, not a window.
-// - A frame still unacknowledged `rto` ms after it was written is sent again (rto.ts); after MAX_SENDS
-//   sends the peer counts as gone.
+// - A frame still unacknowledged `rto` ms after it left is sent again (rto.ts); after MAX_SENDS sends the
+//   peer counts as gone. When the line's rate is known (a serial port: baud and framing), a frame "leaves"
+//   when the line can have carried it and everything written before it, not when the transport took it:
+//   a UART's buffer, a USB-serial adapter's or a pty relay's queue hold a window's worth of frames for
+//   seconds at 115200 baud (4 KiB frames: 0.36 s each), and a timer started at the write would resend
+//   frames still waiting their turn on the cable. Round trips measured that way are the device's
+//   reaction time, so the retransmission timer stays short.
+// - One retransmission timer per channel, re-armed only when it fires or a frame falls due earlier; it is
+//   not cleared and set again for every frame.
+// - Frame length follows the line's quality: the first frames carry 1 KiB, every 8 frames acknowledged at
+//   their first send double that (up to the agreed maxPayload: 4 KiB after 16 frames on a clean line), and
+//   every resend halves the payload of the frames cut from then on (down to MIN_MAX_PAYLOAD). The longer a
+//   frame, the likelier a flipped bit hits it: on a line that damages one byte in a few thousand, 4 KiB
+//   frames would almost all be lost, and frames already cut cannot be cut again when they are resent. Any
+//   receiver takes frames shorter than the limit.
 // - Keep-alive: when nothing was sent for `keepAliveMs`, a KEEPALIVE frame goes out (repeating the ack and
 //   NAK state, which repairs a lost ACK); when nothing was heard for `deadPeerMs`, the channel fails, so a
 //   silent unplug is noticed even where the OS reports nothing.
@@ -16,7 +29,7 @@
 //   an ack for a frame never sent) fails the channel at once: it is not noise, CRC-32 already ruled that out.
 import { DockhandError } from '../model/errors.js';
 import { encodeFrame, FrameFlag, FrameType, type Frame } from './frame.js';
-import { DEAD_PEER_KEEPALIVES, DEFAULT_KEEPALIVE_MS, MAX_SENDS, seconds } from './limits.js';
+import { DEAD_PEER_KEEPALIVES, DEFAULT_KEEPALIVE_MS, MAX_SENDS, MIN_MAX_PAYLOAD, seconds } from './limits.js';
 import { MessageAssembler } from './reassembly.js';
 import { RtoEstimator } from './rto.js';
 import type { LinkTimers } from './timers.js';
@@ -30,6 +43,8 @@ export interface ChannelParams {
   deadPeerMs?: number;
   maxSends?: number;
   initialRtoMs?: number;
+  /** Bytes per second the line carries in the sending direction, when known (serial: baud / bits per byte). */
+  lineRate?: number;
 }
 
 export interface ChannelIo {
@@ -70,6 +85,10 @@ interface Outgoing {
 }
 
 const SEQ_MOD = 0x10000;
+/** Frames acknowledged at their first send before the frame payload doubles (after the start or a loss). */
+const CLEAN_FRAMES_TO_GROW = 8;
+/** The payload of the first frames: the line has not shown yet whether it can carry longer ones. */
+const START_FRAME_PAYLOAD = 1024;
 /** Steps forward from sequence number `from` to `to`, modulo 2^16. */
 const ahead = (from: number, to: number): number => (to - from + SEQ_MOD) % SEQ_MOD;
 
@@ -88,6 +107,10 @@ export class ReliableChannel {
   private lastHeardAt: number;
   private readonly rto: RtoEstimator;
   private retransmitTimer: unknown;
+  private retransmitAt = Infinity; // when the armed retransmission timer fires
+  private lineClearAt = 0; // when the line will have carried everything written so far (lineRate known)
+  private framePayload: number; // payload of the next DATA frames: maxPayload, less after losses
+  private cleanFrames = 0; // frames acknowledged at their first send since the payload last changed
   private aliveTimer: unknown;
   private closedReason: string | undefined;
   private readonly keepAliveMs: number;
@@ -97,6 +120,7 @@ export class ReliableChannel {
     this.keepAliveMs = params.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
     this.deadPeerMs = params.deadPeerMs ?? DEAD_PEER_KEEPALIVES * this.keepAliveMs;
     this.rto = new RtoEstimator(params.initialRtoMs);
+    this.framePayload = Math.min(params.maxPayload, START_FRAME_PAYLOAD);
     this.assembler = new MessageAssembler(params.maxMessage);
     this.lastSentAt = this.lastHeardAt = io.timers.now();
     this.armAlive();
@@ -137,7 +161,7 @@ export class ReliableChannel {
   close(reason: string): void {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
-    this.io.timers.clearTimeout(this.retransmitTimer);
+    this.disarmRetransmit();
     this.io.timers.clearTimeout(this.aliveTimer);
     const err = this.linkError(reason);
     for (const entry of this.inFlight.values()) entry.done?.reject(err);
@@ -152,7 +176,7 @@ export class ReliableChannel {
   }
 
   private pump(): void {
-    const max = this.params.maxPayload;
+    const max = this.framePayload;
     while (this.queue.length > 0 && this.inFlight.size < this.params.window && this.closedReason === undefined) {
       const out = this.queue[0]!;
       const payload = out.message.subarray(out.offset, out.offset + max);
@@ -167,7 +191,16 @@ export class ReliableChannel {
     }
   }
 
-  /** Stamps the current ack (and NAK) on a frame and writes it. */
+  /** When the line will have carried `bytes` more (now, when its rate is unknown). */
+  private clearedAt(bytes: number): number {
+    const now = this.io.timers.now();
+    const rate = this.params.lineRate;
+    if (!rate) return now;
+    this.lineClearAt = Math.max(now, this.lineClearAt) + (bytes * 1000) / rate;
+    return this.lineClearAt;
+  }
+
+  /** Stamps the current ack (and NAK) on a frame and encodes it for the line. */
   private stamp(frame: Frame, repeatNak: boolean): Uint8Array {
     frame.ack = this.recvNext;
     frame.flags &= ~FrameFlag.NAK;
@@ -183,15 +216,21 @@ export class ReliableChannel {
   }
 
   private transmit(entry: InFlight): void {
-    if (entry.sends > 0) this.stats.framesResent++;
+    if (entry.sends > 0) {
+      this.stats.framesResent++;
+      this.framePayload = Math.max(Math.min(MIN_MAX_PAYLOAD, this.params.maxPayload), this.framePayload >> 1);
+      this.cleanFrames = 0;
+    }
     entry.sends++;
     entry.sentAt = undefined;
     const sends = entry.sends;
-    this.io.write(this.stamp(entry.frame, false)).then(
+    const line = this.stamp(entry.frame, false);
+    const leavesAt = this.clearedAt(line.length);
+    this.io.write(line).then(
       () => {
         if (entry.sends !== sends || this.closedReason !== undefined) return;
-        entry.sentAt = this.io.timers.now();
-        this.armRetransmit();
+        entry.sentAt = Math.max(this.io.timers.now(), leavesAt);
+        this.armRetransmit(entry.sentAt + this.rto.rto);
       },
       (err: unknown) => this.close(`the connection to ${this.io.peer} failed while sending (${err instanceof Error ? err.message : String(err)})`),
     );
@@ -199,7 +238,9 @@ export class ReliableChannel {
 
   private control(type: FrameType): void {
     const frame: Frame = { type, flags: 0, session: this.params.session, seq: 0, ack: 0, payload: new Uint8Array(0) };
-    this.io.write(this.stamp(frame, type === FrameType.KEEPALIVE)).catch(() => undefined); // a lost ack is repaired by keep-alive
+    const line = this.stamp(frame, type === FrameType.KEEPALIVE);
+    this.clearedAt(line.length);
+    this.io.write(line).catch(() => undefined); // a lost ack is repaired by keep-alive
   }
 
   private onAck(ack: number, nak: boolean): void {
@@ -209,19 +250,27 @@ export class ReliableChannel {
       return; // an older ack than one already seen: nothing new
     }
     const now = this.io.timers.now();
+    let resentAt = -Infinity; // when the latest resent frame among those acknowledged left
     for (let i = 0; i < steps; i++) {
       const entry = this.inFlight.get(this.sendBase)!;
       this.inFlight.delete(this.sendBase);
-      if (entry.sends === 1 && entry.sentAt !== undefined) this.rto.sample(now - entry.sentAt);
+      if (entry.sends > 1 && entry.sentAt !== undefined) resentAt = Math.max(resentAt, entry.sentAt);
+      if (entry.sends === 1 && entry.sentAt !== undefined) {
+        this.rto.sample(now - entry.sentAt);
+        if (++this.cleanFrames >= CLEAN_FRAMES_TO_GROW && this.framePayload < this.params.maxPayload) {
+          this.framePayload = Math.min(this.params.maxPayload, this.framePayload * 2);
+          this.cleanFrames = 0;
+        }
+      }
       entry.done?.resolve();
       this.sendBase = (this.sendBase + 1) % SEQ_MOD;
     }
-    if (nak) {
-      const missing = this.inFlight.get(ack);
-      if (missing) this.transmit(missing);
-    }
+    // The next missing frame is resent at once when the peer NAKs it, or when the peer acknowledged a resend
+    // that left after it: on a line that keeps frames in order, it would have arrived first.
+    const missing = this.inFlight.get(ack);
+    if (missing && (nak || (missing.sentAt !== undefined && missing.sentAt < resentAt))) this.transmit(missing);
     if (steps > 0) {
-      this.armRetransmit();
+      if (this.inFlight.size === 0) this.disarmRetransmit(); // nothing left to guard: no timer lingers
       this.pump();
     }
   }
@@ -267,20 +316,35 @@ export class ReliableChannel {
     }
   }
 
-  private armRetransmit(): void {
+  /**
+   * Makes sure the retransmission timer fires by `due` (the earliest moment a frame may need resending).
+   * A timer already due sooner stays; one that fires with nothing due simply re-arms for the next frame.
+   */
+  private armRetransmit(due: number): void {
+    if (due >= this.retransmitAt) return;
     this.io.timers.clearTimeout(this.retransmitTimer);
-    let due = Infinity;
-    for (const entry of this.inFlight.values()) if (entry.sentAt !== undefined) due = Math.min(due, entry.sentAt + this.rto.rto);
-    if (due === Infinity) return;
+    this.retransmitAt = due;
     this.retransmitTimer = this.io.timers.setTimeout(() => this.onRetransmitTimer(), Math.max(0, due - this.io.timers.now()));
   }
 
+  private disarmRetransmit(): void {
+    this.io.timers.clearTimeout(this.retransmitTimer);
+    this.retransmitAt = Infinity;
+  }
+
   private onRetransmitTimer(): void {
+    this.retransmitAt = Infinity;
     const now = this.io.timers.now();
     const rto = this.rto.rto;
     let resent = false;
+    let next = Infinity;
     for (const entry of this.inFlight.values()) {
-      if (entry.sentAt === undefined || now - entry.sentAt < rto) continue;
+      if (entry.sentAt === undefined) continue; // being written: its write arms the timer
+      const due = entry.sentAt + rto; // compared as a sum, as armed: a difference can round the other way
+      if (due > now) {
+        next = Math.min(next, due);
+        continue;
+      }
       const maxSends = this.params.maxSends ?? MAX_SENDS;
       if (entry.sends >= maxSends) {
         return this.close(`${this.io.peer} stopped acknowledging frames (${maxSends} attempts); check the cable and that the other end is running`);
@@ -289,7 +353,7 @@ export class ReliableChannel {
       resent = true;
     }
     if (resent) this.rto.timedOut();
-    this.armRetransmit();
+    if (next < Infinity) this.armRetransmit(next);
   }
 
   private armAlive(): void {

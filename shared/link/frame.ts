@@ -13,7 +13,7 @@
 //   10+n    4     CRC-32 (IEEE) of bytes 0 … 9+n
 //
 // Multi-byte fields are big-endian. On the line the whole is COBS-encoded, between two 0x00 delimiters.
-import { cobsEncode, cobsMaxEncodedLength } from './cobs.js';
+import { cobsEncodeInto, cobsMaxEncodedLength } from './cobs.js';
 import { crc32 } from './crc32.js';
 import { FRAME_CRC_BYTES, FRAME_FORMAT, FRAME_HEADER_BYTES, MAX_MAX_PAYLOAD } from './limits.js';
 
@@ -67,10 +67,10 @@ export function frameBytes(frame: Frame): Uint8Array {
  * in), so that noise cannot swallow this frame; receivers skip the empty block between two frames.
  */
 export function encodeFrame(frame: Frame): Uint8Array {
-  const body = cobsEncode(frameBytes(frame));
-  const line = new Uint8Array(body.length + 2);
-  line.set(body, 1);
-  return line; // first and last byte stay 0x00
+  const raw = frameBytes(frame);
+  const line = new Uint8Array(cobsMaxEncodedLength(raw.length) + 2);
+  const end = cobsEncodeInto(raw, line, 1);
+  return line.subarray(0, end + 1); // first and last byte stay 0x00
 }
 
 /** Why a decoded block is not a frame. `crc` and `short` are line noise; the others are a peer's mistake. */
@@ -98,6 +98,6 @@ export function parseFrame(raw: Uint8Array): Frame | { problem: FrameProblem; de
     session: raw[3]!,
     seq: view.getUint16(4),
     ack: view.getUint16(6),
-    payload: raw.slice(FRAME_HEADER_BYTES, end),
+    payload: raw.subarray(FRAME_HEADER_BYTES, end), // a view: the reader decodes every block into fresh bytes
   };
 }

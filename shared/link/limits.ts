@@ -10,10 +10,25 @@ export const PROTOCOL_VERSIONS: readonly number[] = [1];
 export const FRAME_HEADER_BYTES = 10;
 export const FRAME_CRC_BYTES = 4;
 
-/** Payload bytes per frame: offered by default, the least any peer may negotiate, the most any may. */
-export const DEFAULT_MAX_PAYLOAD = 1024;
+/** Payload bytes per frame: the least any peer may negotiate, the most any may. */
 export const MIN_MAX_PAYLOAD = 128;
 export const MAX_MAX_PAYLOAD = 4096;
+/** The longest a DATA frame should occupy the line: a lost frame costs at most this, and a control message waits at most this behind one. */
+export const FRAME_TIME_TARGET_MS = 400;
+
+/**
+ * The payload the station offers for a line of `bytesPerSecond` (undefined: a fast link such as USB): the
+ * largest power of two whose frame fits in FRAME_TIME_TARGET_MS, within the limits. 115 200 baud 8N1 gets
+ * 4096-byte frames (0.36 s each, 98.9 % of the line for file bytes), 9600 baud 256. Large frames matter
+ * twice: fewer bytes of overhead on a slow line, fewer frames to handle per megabyte on a fast one.
+ */
+export function payloadForLineRate(bytesPerSecond: number | undefined): number {
+  if (bytesPerSecond === undefined || !(bytesPerSecond > 0)) return MAX_MAX_PAYLOAD;
+  const fits = (bytesPerSecond * FRAME_TIME_TARGET_MS) / 1000 - FRAME_HEADER_BYTES - FRAME_CRC_BYTES;
+  let payload = MIN_MAX_PAYLOAD;
+  while (payload * 2 <= Math.min(fits, MAX_MAX_PAYLOAD)) payload *= 2;
+  return payload;
+}
 
 /** Unacknowledged DATA frames in flight: offered by default, and the most any peer may negotiate. */
 export const DEFAULT_WINDOW = 8;

@@ -86,14 +86,16 @@ export function parseJsonBody(body: Uint8Array): unknown {
   return JSON.parse(fromUtf8.decode(body)) as unknown;
 }
 
-/** PUT_DATA / GET_DATA: the file offset of the first byte, then the bytes. */
+/** PUT_DATA / GET_DATA: the file offset of the first byte, then the bytes (built in one buffer: one copy of the bytes). */
 export function encodeChunk(type: MessageType, id: number, offset: number, bytes: Uint8Array): Uint8Array {
-  const body = new Uint8Array(CHUNK_HEADER_BYTES + bytes.length);
-  const view = new DataView(body.buffer);
-  view.setUint32(0, Math.floor(offset / 0x1_0000_0000));
-  view.setUint32(4, offset >>> 0);
-  body.set(bytes, CHUNK_HEADER_BYTES);
-  return encodeMessage(type, id, body);
+  const out = new Uint8Array(MESSAGE_HEADER_BYTES + CHUNK_HEADER_BYTES + bytes.length);
+  const view = new DataView(out.buffer);
+  out[0] = type;
+  view.setUint32(1, id >>> 0);
+  view.setUint32(MESSAGE_HEADER_BYTES, Math.floor(offset / 0x1_0000_0000));
+  view.setUint32(MESSAGE_HEADER_BYTES + 4, offset >>> 0);
+  out.set(bytes, MESSAGE_HEADER_BYTES + CHUNK_HEADER_BYTES);
+  return out;
 }
 
 export function decodeChunk(body: Uint8Array): { offset: number; bytes: Uint8Array } | undefined {

@@ -17,6 +17,12 @@ export class MessageAssembler {
     if (this.bytes > this.maxMessage) throw new RangeError(`a message of more than ${this.maxMessage} bytes`);
     this.parts.push(payload);
     if (more) return undefined;
+    if (this.parts.length === 1) {
+      // A message in one frame (every file chunk) is that frame's payload: no copy.
+      this.parts = [];
+      this.bytes = 0;
+      return payload;
+    }
     const message = new Uint8Array(this.bytes);
     let at = 0;
     for (const part of this.parts) {

@@ -46,7 +46,7 @@ test('a docked agent identifies itself and answers every request', async (t) => 
   assert.equal(link.hello.codePage, 65001);
   assert.ok(link.hello.lcid > 0);
   assert.equal(link.hello.protocolVersion, 1);
-  assert.equal(link.hello.maxPayload, 1024);
+  assert.equal(link.hello.maxPayload, 4096, 'the largest frame that suits 115200 baud (payloadForLineRate)');
   assert.equal(link.hello.window, 8);
   assert.match(link.hello.agentVersion, /^dockhand-agent /);
   assert.equal(link.port, pair.a);

@@ -76,7 +76,7 @@ test('a lying device gets LINK errors, never a hang', async (t) => {
   t.after(() => endpoint.endSession('the test ended'));
 
   const connect = async () => {
-    const link = await openDeviceLink(await openSerialTransport(pair.a, { baudRate: 115200 }), { requestTimeoutMs: 5000, maxMessage: 64 * 1024 });
+    const link = await openDeviceLink(await openSerialTransport(pair.a, { baudRate: 115200 }), { requestTimeoutMs: 5000, maxMessage: 64 * 1024, maxPayload: 1024 });
     t.after(() => link.close());
     return link;
   };

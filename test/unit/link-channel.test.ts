@@ -230,3 +230,80 @@ test('throughput: at 1 KiB frames more than 95 % of the line carries message byt
   const lineBytes = l.written.ab.reduce((a, b) => a + b, 0);
   assert.ok(payload / lineBytes > 0.95, `efficiency ${(payload / lineBytes).toFixed(4)}`);
 });
+
+/**
+ * A serial cable on the manual clock: each direction carries `rate` bytes per second, one write after the
+ * other, and a write is accepted at once (as a UART driver or a pty relay takes a window of frames into
+ * its buffer). Frames reach the peer when the line has carried them.
+ */
+function pacedLine(rate: number, params: { window: number; maxPayload: number; lineRate?: number }) {
+  const timers = new ManualTimers();
+  const freeAt: Record<Dir, number> = { ab: 0, ba: 0 };
+  const sizes: Record<Dir, number[]> = { ab: [], ba: [] };
+  const ends: Record<string, LinkEndpoint> = {};
+  const write = (dir: Dir) => async (bytes: Uint8Array) => {
+    sizes[dir].push(bytes.length);
+    const copy = bytes.slice();
+    freeAt[dir] = Math.max(timers.now(), freeAt[dir]) + (bytes.length * 1000) / rate;
+    timers.setTimeout(() => ends[dir === 'ab' ? 'b' : 'a']!.receive(copy), freeAt[dir] - timers.now());
+  };
+  const mk = (dir: Dir, peer: string) => new LinkEndpoint({ timers, write: write(dir), peer, onHandshake: () => undefined, resetUnknownSessions: true });
+  ends.a = mk('ab', 'the device');
+  ends.b = mk('ba', 'the station');
+  const got: Uint8Array[] = [];
+  const base = { session: 5, maxMessage: 1024 * 1024, ...params };
+  const chA = ends.a.startSession(base, { onMessage: () => undefined, onClosed: () => undefined });
+  ends.b.startSession(base, { onMessage: (m) => got.push(m), onClosed: () => undefined });
+  return { timers, chA, got, sizes };
+}
+
+async function carry(l: ReturnType<typeof pacedLine>, ms: number, step = 10): Promise<void> {
+  for (let t = 0; t < ms; t += step) {
+    await nextTick();
+    l.timers.advance(step);
+  }
+}
+
+test('on a slow line, frames queued behind each other are not resent, even after quick request-reply round trips', async () => {
+  const rate = 11_520; // 115200 baud 8N1
+  const l = pacedLine(rate, { window: 8, maxPayload: 4096, lineRate: rate });
+  // Small requests first (as PUT_QUERY and PUT_BEGIN precede a file): round trips of a few milliseconds.
+  for (let i = 0; i < 5; i++) {
+    let answered = false;
+    void l.chA.send(msg(i, 40)).then(() => void (answered = true));
+    while (!answered) await carry(l, 10, 10);
+  }
+  // Then a file's worth: a window of frames waits its turn in the UART's buffer, far longer than those round trips.
+  const data = msg(9, 128 * 1024);
+  let doneAt = 0;
+  void l.chA.send(data).then(() => void (doneAt = l.timers.now()));
+  await carry(l, 30_000, 50);
+  assert.ok(doneAt > 0, 'delivered within 30 s');
+  assert.deepEqual(l.got[l.got.length - 1], data);
+  assert.equal(l.chA.stats.framesResent, 0, 'a frame waiting its turn on the cable is not taken for lost');
+  const lineBytes = l.sizes.ab.reduce((a, b) => a + b, 0);
+  assert.ok(data.length / lineBytes > 0.97, `${data.length} message bytes in ${lineBytes} line bytes`);
+});
+
+test('frames start at 1 KiB and grow to the agreed payload on a clean line, and shrink where long frames get damaged', async () => {
+  const clean = line({ maxPayload: 4096, window: 8, maxMessage: 1024 * 1024 });
+  const done = clean.chA.send(msg(4, 200 * 1024));
+  await run(clean, 500);
+  await done;
+  const sizes = clean.written.ab.filter((n) => n > 100);
+  assert.ok(sizes[0]! < 1100, `the first frame carries 1 KiB (${sizes[0]} bytes on the line)`);
+  assert.ok(sizes.slice(-10, -1).every((n) => n > 4096), `the last frames carry the agreed 4 KiB: ${sizes.join(' ')}`);
+  assert.equal(clean.chA.stats.framesResent, 0);
+
+  // A line that damages one byte in 2000 (seeded): a 4 KiB frame is almost never whole, 256 bytes mostly are.
+  let seed = 42;
+  const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const noisy = line({ maxPayload: 4096, window: 8, maxMessage: 1024 * 1024, fate: (dir, _n, bytes) => (dir === 'ab' && random() > (1 - 1 / 2000) ** bytes.length ? 'damage' : 'pass') });
+  const sent = noisy.chA.send(msg(5, 40 * 1024));
+  await run(noisy, 120_000);
+  await sent;
+  assert.deepEqual(noisy.gotB, [msg(5, 40 * 1024)], 'delivered whole');
+  const later = noisy.written.ab.filter((n) => n > 100).slice(20);
+  const short = later.filter((n) => n < 1000).length;
+  assert.ok(short > later.length / 2, `most frames got shorter than the 1 KiB start: ${later.join(' ')}`);
+});

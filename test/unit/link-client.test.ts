@@ -88,7 +88,8 @@ async function open(
   const cable = memoryCable({ labels: ['/dev/ttyTEST', 'device'], ...cableOpts });
   const dev = fakeDevice(cable.b, script);
   t.after(() => cable.unplug('the test ended'));
-  const link = await openDeviceLink(cable.a, { helloTimeoutMs: 2000, requestTimeoutMs: 2000, ...opts });
+  // A 1024-byte offer unless a test says otherwise (a memory cable has no line rate, so the station would offer 4096).
+  const link = await openDeviceLink(cable.a, { helloTimeoutMs: 2000, requestTimeoutMs: 2000, maxPayload: 1024, ...opts });
   t.after(() => link.close());
   const closes: string[] = [];
   link.onClose((r) => closes.push(r));
@@ -152,10 +153,11 @@ test('an offset beyond the file, or a resume at another byte than asked, is refu
 });
 
 test('a frame longer than agreed ends the link; pending calls reject with LINK and onClose fires', async (t) => {
-  const { link, closes } = await open(t, {
-    maxPayload: 4096, // the liar's own idea of the limit
+  const { link, closes, cable } = await open(t, {
     onMessage: (m, dev) => {
-      if (m.type === MessageType.MACHINE_INVENTORY) dev.reply(MessageType.MACHINE_INVENTORY_REPLY, m.id, { inventory: { type: 'x', Items: [], pad: 'p'.repeat(3000) } });
+      // A well-formed DATA frame (CRC and all) three times the agreed payload, acknowledging the request.
+      const frame = encodeFrame({ type: FrameType.DATA, flags: 0, session: dev.session(), seq: 0, ack: 1, payload: new Uint8Array(3000) });
+      if (m.type === MessageType.MACHINE_INVENTORY) void cable.b.write(frame);
     },
   });
   await assert.rejects(link.machineInventory(), isLink(/sent a frame of 3\d\d\d bytes, over the agreed 1024 \(link protocol error\)/));

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cobsDecode, cobsEncode, cobsMaxEncodedLength } from '../../shared/link/cobs.js';
-import { crc32 } from '../../shared/link/crc32.js';
+import { crc32, crc32IsNative, crc32Portable } from '../../shared/link/crc32.js';
 import { FrameReader } from '../../shared/link/frame-reader.js';
 import { encodeFrame, frameBytes, FrameFlag, FrameType, MAX_ENCODED_FRAME, parseFrame, type Frame } from '../../shared/link/frame.js';
 import { MAX_MAX_PAYLOAD } from '../../shared/link/limits.js';
@@ -27,6 +27,16 @@ test('CRC-32 is the IEEE/zlib CRC: check value of "123456789" and of the empty s
   assert.equal(crc32(new Uint8Array(0)), 0);
   assert.equal(crc32(ascii('The quick brown fox jumps over the lazy dog')), 0x414fa339);
   assert.equal(crc32(ascii('xx123456789yy'), 2, 11), 0xcbf43926, 'a sub-range is checked on its own');
+});
+
+test('the native CRC-32 (zlib.crc32) and the portable one agree on every length and sub-range', () => {
+  assert.equal(crc32IsNative, true, 'Node 22 has zlib.crc32');
+  const next = prng(11);
+  const bytes = Uint8Array.from({ length: 5000 }, () => next());
+  for (const [start, end] of [[0, 0], [0, 1], [0, 5000], [3, 4099], [17, 18], [4000, 5000]] as const) {
+    assert.equal(crc32(bytes, start, end), crc32Portable(bytes, start, end), `[${start}, ${end})`);
+  }
+  assert.equal(crc32Portable(ascii('123456789')), 0xcbf43926);
 });
 
 test('COBS encodes the textbook examples', () => {

@@ -7,6 +7,8 @@ import { prepareAgent, serveTransport } from '../../agent/agent.js';
 import { openDeviceLink } from '../../electron/link/link-client.js';
 import { memoryCable } from '../../electron/link/link-memory.js';
 import { checkAccept, HelloBody, negotiate, type Hello } from '../../shared/link/hello.js';
+import { payloadForLineRate } from '../../shared/link/limits.js';
+import { serialLineRate } from '../../electron/link/serial.js';
 import { DockhandError } from '../../shared/model/errors.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -63,4 +65,15 @@ test('the real agent refuses a station with no common version; the station says 
     return true;
   });
   assert.ok(logs.some((l) => /refused a HELLO/.test(l)));
+});
+
+test('the station offers the largest frame that crosses the line within 0.4 s: 4 KiB at 115200 baud, less on slower lines', () => {
+  assert.equal(serialLineRate({ baudRate: 115_200 }), 11_520, '8N1: ten bits a byte');
+  assert.equal(serialLineRate({ baudRate: 115_200, dataBits: 7, parity: 'even', stopBits: 2 }), 11_520 * 10 / 11);
+  assert.equal(payloadForLineRate(undefined), 4096, 'a link without a known rate (USB) is fast');
+  assert.equal(payloadForLineRate(serialLineRate({ baudRate: 921_600 })), 4096);
+  assert.equal(payloadForLineRate(serialLineRate({ baudRate: 115_200 })), 4096);
+  assert.equal(payloadForLineRate(serialLineRate({ baudRate: 57_600 })), 2048);
+  assert.equal(payloadForLineRate(serialLineRate({ baudRate: 9_600 })), 256);
+  assert.equal(payloadForLineRate(serialLineRate({ baudRate: 300 })), 128, 'never below the least any peer takes');
 });

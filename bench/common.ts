@@ -4,10 +4,19 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureCli } from '../scripts/build-cli.js';
 
 export const repo = path.resolve(import.meta.dirname, '..');
 export const dockhandCli = path.join(repo, 'bin', 'dockhand.mjs');
 export const benchEnv = { ...process.env, PATH: `${path.join(repo, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` };
+
+/**
+ * Makes sure `dockhand` runs from the bundle (built now if a source is newer), as an installed station
+ * would: whole-process figures measured through tsx would mostly measure tsx compiling the sources.
+ */
+export async function prepareCli(): Promise<void> {
+  await ensureCli(repo);
+}
 
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { downloadResumable, type TransferCheckpoint } from '../electron/engine/transfer/download.js';
 import { startFaultProxy } from '../test/helpers/fault-proxy.js';
-import { dockhandCli, dockhandSync, loadAverage, measured, requireTool, span, startServer, type ProcessCost } from './common.js';
+import { dockhandCli, dockhandSync, loadAverage, measured, prepareCli, requireTool, span, startServer, type ProcessCost } from './common.js';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '256,1024' }, pairs: { type: 'string', default: '5' }, engine: { type: 'boolean', default: false } } });
 const SIZES = values.sizes!.split(',').map(Number);
@@ -147,6 +147,7 @@ function report(r: SizeResult): void {
 }
 
 async function main(): Promise<void> {
+  await prepareCli();
   requireTool('curl', ['--version'], 'curl');
   requireTool('/usr/bin/time', ['true'], 'time');
   console.log(`load average at start ${loadAverage()} (${os.cpus().length} CPUs)`);

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLineRateLink, type Direction } from '../test/helpers/line-rate-link.js';
 import { LineTap, releasedAt, type Seen } from './line-tap.js';
-import { benchEnv, dockhandCli, dockhandSync, loadAverage, median, requireTool, span, startServer } from './common.js';
+import { benchEnv, dockhandCli, dockhandSync, loadAverage, median, prepareCli, requireTool, span, startServer } from './common.js';
 
 const { values } = parseArgs({
   options: { size: { type: 'string', default: '256KiB' }, baud: { type: 'string', default: '115200' }, pairs: { type: 'string', default: '3' } },
@@ -170,6 +170,7 @@ const PHASES: [string, string, string][] = [
 ];
 
 async function main(): Promise<void> {
+  await prepareCli();
   requireTool('sz', ['--help'], 'lrzsz');
   requireTool('socat', ['-V'], 'socat');
   const file = path.join(work, 'payload.bin');

@@ -10,7 +10,7 @@
 // Where the station's seconds go is read off the line itself: the relay's tap decodes every frame, and each
 // message is placed at the moment the paced line released its bytes; the server's log adds the poll and the
 // status messages. Printed per phase, median (range) over the pairs, with the push's share of the line rate.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

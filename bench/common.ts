@@ -72,9 +72,9 @@ export function dockhandSync(args: string[]): string {
   return r.stdout.trim();
 }
 
-/** Starts `dockhand server` on a free loopback port; resolves with its base URL once it listens. */
-export async function startServer(data: string, extra: string[] = []): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [dockhandCli, 'server', '--data', data, '--host', '127.0.0.1', '--port', '0', ...extra], { env: benchEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `dockhand server` on loopback (a free port unless told); resolves with its base URL once it listens. */
+export async function startServer(data: string, extra: string[] = [], port = 0): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [dockhandCli, 'server', '--data', data, '--host', '127.0.0.1', '--port', String(port), ...extra], { env: benchEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c: Buffer) => {

@@ -5,12 +5,16 @@
 //   npm run bench:download -- [--sizes 256,1024] [--pairs 5] [--engine]
 //
 // Per size it prints, as median (range) over the pairs: wall time, CPU time (user + system) and peak RSS of
-// each process, and the station's time as a multiple of curl's in the same pair. The station's run is the
+// each process, and the station's time as a multiple of curl's in the same pair. A second reference,
+// `curl` then `sync --data` on its file, is what curl would cost if it kept the bytes as the station must
+// (the station reports the package downloaded only once it is on the disk): it shows how much of the gap
+// is the disk rather than the station. The station's run is the
 // whole event: process start, poll, instructions, status 11030, download into the cache (verified against
 // the package's SHA-256 and flushed to disk), install into its folder (a hard link: checked), statuses 11031
 // and 11035. curl only fetches into a file. --engine adds the station's downloader alone, in this process.
-// docs/benchmarks.md has figures and the profile behind them.
+// docs/performance.md has figures and the profile behind them.
 import { createHash, randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,6 +43,8 @@ async function makePackage(file: string, mib: number): Promise<string> {
 interface SizeResult {
   mib: number;
   curl: ProcessCost[];
+  /** curl, then `sync --data` on its file: the same durability as the station's. */
+  curlSync: number[];
   station: ProcessCost[];
   engine: { ms: number; cpuS: number }[];
   linked: boolean[];
@@ -65,16 +71,33 @@ async function benchSize(mib: number): Promise<SizeResult> {
   const server = await startServer(serverData);
   const url = `${server.url}/packages/${id}/${fileName}`;
   console.log(`served at ${url}; load average ${loadAverage()}`);
-  const r: SizeResult = { mib, curl: [], station: [], engine: [], linked: [] };
+  const r: SizeResult = { mib, curl: [], curlSync: [], station: [], engine: [], linked: [] };
   try {
+    // Each run starts on a settled disk: the previous run's file is removed and flushed first (on a disk
+    // mounted with `discard`, removing a gigabyte that reached the disk queues a trim that a following
+    // fdatasync would wait behind).
+    const settle = (): void => void spawnSync('sync');
     const curl = async (): Promise<void> => {
+      settle();
       const out = path.join(dir, 'curl.bin');
       const c = await measured('curl', ['-sS', '--fail', '-o', out, url]);
       if (c.code !== 0 || statSync(out).size !== size) throw new Error(`curl did not fetch the package: ${c.out}`);
       rmSync(out);
       r.curl.push(c);
     };
+    const curlSync = async (): Promise<void> => {
+      settle();
+      const out = path.join(dir, 'curl-sync.bin');
+      const t0 = performance.now();
+      const c = await measured('curl', ['-sS', '--fail', '-o', out, url]);
+      const s = spawnSync('sync', ['--data', out]);
+      const ms = performance.now() - t0;
+      if (c.code !== 0 || s.status !== 0) throw new Error(`curl + sync did not keep the package: ${c.out}${s.stderr}`);
+      rmSync(out);
+      r.curlSync.push(ms);
+    };
     const station = async (i: number): Promise<void> => {
+      settle();
       const data = path.join(dir, `station-${mib}-${i}`);
       const s = await measured(process.execPath, [dockhandCli, 'station', '--server', server.url, '--data', data, '--id', `BENCH-${mib}-${i}`, '--once']);
       if (s.code !== 0 || !/sent status 11035/.test(s.out)) throw new Error(`station --once did not install the package (exit ${s.code}):\n${s.out}`);
@@ -86,13 +109,16 @@ async function benchSize(mib: number): Promise<SizeResult> {
       if (i % 2 === 0) {
         await curl();
         await station(i);
+        await curlSync();
       } else {
+        await curlSync();
         await station(i);
         await curl();
       }
       const c = r.curl[i]!;
       const s = r.station[i]!;
-      console.log(`  pair ${i + 1}: curl ${(c.wallMs / 1000).toFixed(2)} s, station ${(s.wallMs / 1000).toFixed(2)} s (${(s.wallMs / c.wallMs).toFixed(2)}×); load ${loadAverage()}`);
+      console.log(`  pair ${i + 1}: curl ${(c.wallMs / 1000).toFixed(2)} s, station ${(s.wallMs / 1000).toFixed(2)} s (${(s.wallMs / c.wallMs).toFixed(2)}×), ` +
+        `curl + fdatasync ${(r.curlSync[i]! / 1000).toFixed(2)} s; load ${loadAverage()}`);
       if (values.engine) {
         const part = path.join(dir, `engine-${mib}.part`);
         const cpu0 = process.cpuUsage();
@@ -139,7 +165,9 @@ function report(r: SizeResult): void {
   console.log(`\n${r.mib} MiB over http://127.0.0.1, ${r.curl.length} interleaved pairs, median (range)`);
   console.log(`  curl            wall ${s(r.curl, (x) => x.wallMs / 1000)} s   CPU ${s(r.curl, (x) => x.cpuS)} s   peak RSS ${s(r.curl, (x) => x.peakRssMb, 0)} MB`);
   console.log(`  station --once  wall ${s(r.station, (x) => x.wallMs / 1000)} s   CPU ${s(r.station, (x) => x.cpuS)} s (user ${s(r.station, (x) => x.userS)}, system ${s(r.station, (x) => x.sysS)})   peak RSS ${s(r.station, (x) => x.peakRssMb, 0)} MB`);
+  console.log(`  curl + fdatasync wall ${span(r.curlSync.map((x) => x / 1000))} s (curl, then sync --data on its file)`);
   console.log(`  station ÷ curl  ${span(ratios)}×   installed by hard link: ${r.linked.every(Boolean) ? 'yes' : `no (${r.linked.filter((x) => !x).length} of ${r.linked.length})`}`);
+  console.log(`  station ÷ (curl + fdatasync)  ${span(r.station.map((x, i) => x.wallMs / r.curlSync[i]!))}×`);
   if (r.engine.length > 0) {
     const ratiosEngine = r.engine.map((x, i) => x.ms / r.curl[i]!.wallMs);
     console.log(`  engine alone    wall ${span(r.engine.map((x) => x.ms / 1000))} s   CPU ${span(r.engine.map((x) => x.cpuS))} s   ÷ curl ${span(ratiosEngine)}× (downloader in this process, no start-up)`);

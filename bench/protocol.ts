@@ -11,7 +11,7 @@
 // the longest gap between ticks by the wall clock (which a busy machine stretches). Rounds are interleaved (every contender once
 // per round, in turn); each line prints the median, the range and items/s.
 //
-//   node bin/run-ts.mjs bench/protocol.ts [--items 100000] [--rounds 5] [--only 'FileReport, parse']
+//   npm run bench:protocol -- [--items 100000] [--rounds 5] [--only 'FileReport, parse']
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

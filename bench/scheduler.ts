@@ -1,7 +1,7 @@
 // Benchmark: the session scheduler with 10,000 tasks on one target (issue 7 item 7). Real SQLite files, a
 // real session over a local target, a manual clock; no network (the packages have no files to fetch).
 //
-//   node bin/run-ts.mjs bench/scheduler.ts [--tasks 10000] [--pairs 7]
+//   npm run bench:scheduler -- [--tasks 10000] [--pairs 7]
 //
 // In the same run, interleaved pairs against two references:
 //   old scan  — the scheduler before issue 7: every tick read every task and looked at each due one

@@ -31,7 +31,7 @@
 // file's length, not the checkpoint's count, is where a download resumes (resume-point.ts); the count is
 // for people watching, and a second is fresh enough for them.
 //
-// Where the time goes (docs/benchmarks.md has the profile): the bytes are touched once — hashed as they
+// Where the time goes (docs/performance.md has the profile): the bytes are touched once — hashed as they
 // are written (only a resume reads the kept prefix back), written in blocks of 256 KiB (body-pump.ts),
 // with a progress call and a free-space check per block rather than per socket read, and a checkpoint
 // per second. Durability: the finished file is flushed to disk (fdatasync) once, before the download is

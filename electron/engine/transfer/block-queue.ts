@@ -3,7 +3,7 @@
 // Why copy: the socket hands over a fresh buffer (up to 64 KiB) per read. Kept in a queue until a block's
 // worth has gathered, those buffers can live long enough to leave V8's young generation, and a gigabyte
 // of them then costs a full garbage collection every few dozen megabytes (measured with a queue of
-// buffers: 23 full collections per GiB, docs/performance.md). Copied at once into a block, each socket
+// buffers: 23 full collections per GiB). Copied at once into a block, each socket
 // buffer dies young and is freed almost for nothing; the copy costs about a tenth of a second per GiB,
 // and a full block is one write.
 //

@@ -8,7 +8,7 @@
 // `batchBytes` (256 KiB; block-queue.ts says why they are copied) and the sink is handed a whole block,
 // written while the next one fills: a quarter of the system calls and thread-pool round trips of a write
 // per read, while a block is still small enough to stay in the CPU's cache from the copy through the hash
-// to the write (a megabyte is not: measured in docs/performance.md). A partly filled block goes once its
+// to the write (a megabyte is not). A partly filled block goes once its
 // first byte has waited `holdMs` (a slow or rate-limited transfer still reaches the disk within a fraction
 // of a second), and everything queued goes at the end and on a failure that keeps the bytes. With a rate
 // limit the sink is handed at most a quarter second of the rate at a time, so the limit stays smooth.

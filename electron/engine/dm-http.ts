@@ -10,7 +10,8 @@
 // or the connection dropped — the station is offline and waits, spending no retries), TLS (reached, but its
 // certificate is not trusted), HTTP_STATUS (the server answered but refused), PROTOCOL (an answer too
 // large to be a DM document) — the last three are failed attempts that spend retries.
-import http from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import http from './node-http.js';
 import https from 'node:https';
 import { DockhandError } from '../../shared/model/errors.js';
 import { certificateError, formatSeconds } from './transfer/transfer-errors.js';
@@ -18,7 +19,7 @@ import { describeAnswer } from '../../shared/protocol/answer-text.js';
 
 export interface DmResponse {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  headers: IncomingHttpHeaders;
   body: Buffer;
 }
 

@@ -4,7 +4,7 @@
 // the page and the socket). Every socket must come from the console's own origin, every request is
 // validated against the contract's schemas, and connections are bounded: a page elsewhere in the
 // technician's browser can neither drive the station nor take it down.
-import http from 'node:http';
+import http from '../engine/node-http.js';
 import { createReadStream, existsSync, realpathSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import path from 'node:path';

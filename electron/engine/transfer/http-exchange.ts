@@ -2,7 +2,8 @@
 // the resume logic reads (Content-Range, validators). Streams are used directly rather than fetch() so
 // the body can be read with backpressure into the partial file.
 
-import http, { type ClientRequest, type IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import http from '../node-http.js';
 import https from 'node:https';
 import { DockhandError } from '../../../shared/model/errors.js';
 import { StallTimeout, TransferAborted } from './transfer-errors.js';

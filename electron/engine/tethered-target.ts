@@ -15,8 +15,9 @@ import type { BandwidthClass } from './local/host-identity.js';
 import { networkId } from './local/host-network.js';
 import type { Clock } from './clock.js';
 
-/** How often a push's progress is saved and announced (real time). */
+/** How often a push's progress is saved and announced: after this much real time, or this share of the file. */
 const PUSH_RECORD_EVERY_MS = 250;
+const PUSH_RECORD_STEPS = 64;
 
 export interface TetheredTargetOptions {
   id: string;
@@ -120,17 +121,20 @@ export class TetheredTarget implements Target {
     }
     const devicePath = joinDevicePath(localDestination, fileName);
     // The station's record of a push is for people (status, the board, "resumes at"): a resume starts from
-    // what the device says it holds. So it is saved, and announced, at the start, at most every
-    // PUSH_RECORD_EVERY_MS of real time (the engine's clock may be a test's manual one), and at the end —
-    // not per chunk: a database write per 4 KiB was the largest cost of a push on a fast link. A push that
-    // fails records where it got to.
+    // what the device says it holds. So it is saved, and announced, at the start, then whenever
+    // PUSH_RECORD_EVERY_MS of real time (the engine's clock may be a test's manual one) or a
+    // PUSH_RECORD_STEPS-th of the file has passed, and at the end — not per chunk: a database write per
+    // 4 KiB was the largest cost of a push on a fast link. A push that fails records where it got to.
     let recordedAt = -Infinity;
+    let recordedBytes = offset;
     let reached = offset;
     const record = (bytesDone: number, force = false) => {
       reached = bytesDone;
       const now = performance.now();
-      if (!force && bytesDone !== offset && bytesDone < size && now - recordedAt < PUSH_RECORD_EVERY_MS) return;
+      const due = now - recordedAt >= PUSH_RECORD_EVERY_MS || bytesDone - recordedBytes >= size / PUSH_RECORD_STEPS;
+      if (!force && bytesDone !== offset && bytesDone < size && !due) return;
       recordedAt = now;
+      recordedBytes = bytesDone;
       this.opts.store.saveCheckpoint({ packageId: `push:${devicePath}`, url: `link:${link.port}`, validator: sha256, bytesDone, expectedSize: size, partPath: devicePath }, this.opts.clock.now());
       this.opts.onPush?.(file.packageId ?? fileName, fileName, bytesDone, size, offset);
     };

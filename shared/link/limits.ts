@@ -46,7 +46,7 @@ export const DEAD_PEER_KEEPALIVES = 4;
 
 /** Retransmission timing: first guess before any round trip was measured, and the bounds. */
 export const INITIAL_RTO_MS = 1000;
-export const MIN_RTO_MS = 200;
+export const MIN_RTO_MS = 1000;
 export const MAX_RTO_MS = 8000;
 /** Sends of one DATA frame before the link is declared broken. */
 export const MAX_SENDS = 12;

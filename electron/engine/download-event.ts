@@ -227,6 +227,9 @@ function finish(session: ClientSession, task: TaskRecord, pkg: PackageRecord, do
   });
   session.kickOutbox();
   // "Download and Execute": the next occurrence downloads afresh; the saved file stays until then.
-  if (pkg.recurrenceMs && pkg.behavior !== 'Execute Only') void session.opts.cache.invalidate(pkg.id);
+  if (pkg.recurrenceMs && pkg.behavior !== 'Execute Only') {
+    session.opts.cache.invalidate(pkg.id).catch((err: unknown) =>
+      session.log('warn', `could not clear the cached copy of ${pkg.name ?? pkg.id} before its next occurrence: ${describeError(err)}`, pkg.id));
+  }
   if (!ok) session.problems.push({ at: now, message: `${pkg.name ?? pkg.id}: ${result}` });
 }

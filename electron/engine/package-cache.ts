@@ -46,6 +46,8 @@ const PART = 'file.part';
 export class PackageCache {
   readonly store: CacheStore;
   private readonly inflight = new Map<string, Promise<CachedPackage>>();
+  /** Folders being removed: a fetch of the same package waits, or its mkdir races the removal (ENOENT). */
+  private readonly clearing = new Map<string, Promise<void>>();
 
   constructor(readonly dir: string, private readonly limiter: RateLimiter, private readonly clock: Clock,
     private readonly bounds: { maxUndeclaredBytes?: number } = {}) {
@@ -100,6 +102,7 @@ export class PackageCache {
 
   async fetch(request: FetchRequest): Promise<CachedPackage> {
     const req = { ...request, packageId: packageKey(request.packageId) };
+    await this.clearing.get(req.packageId);
     for (;;) {
       const running = this.inflight.get(req.packageId);
       if (!running) break;
@@ -183,8 +186,16 @@ export class PackageCache {
 
   /** The next occurrence of a "Download and Execute" package must fetch it afresh. */
   async invalidate(packageId: string): Promise<void> {
-    this.store.delete(packageKey(packageId));
-    await rm(this.folderOf(packageId), { recursive: true, force: true });
+    const key = packageKey(packageId);
+    this.store.delete(key);
+    const before = this.clearing.get(key) ?? Promise.resolve();
+    const removal = before.then(() => rm(this.folderOf(key), { recursive: true, force: true }));
+    // Whatever the removal's outcome, the next fetch may go on (a folder left behind is downloaded over).
+    const settled = removal.catch(() => undefined).finally(() => {
+      if (this.clearing.get(key) === settled) this.clearing.delete(key);
+    });
+    this.clearing.set(key, settled);
+    await removal;
   }
 
   /** A target no longer has the package; the files go when no target uses them. */

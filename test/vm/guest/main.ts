@@ -67,9 +67,11 @@ const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file
 function rate(watch: StationWatch, target: string, pkg: string, from: number, to: number): number {
   const seen = watch.progress.filter((p) => p.transfer.target === target && p.transfer.package === pkg && p.transfer.leg === 'push' && p.at >= from && p.at <= to);
   if (seen.length < 2) return 0;
+  // From the first sample to the furthest one: a push's last records can repeat an earlier point (where a
+  // cut push stopped, a final record), which as the end would make the rate negative.
   const a = seen[0]!;
-  const b = seen.at(-1)!;
-  return (b.transfer.bytesDone - a.transfer.bytesDone) / ((b.at - a.at) / 1000);
+  const b = seen.reduce((far, p) => (p.transfer.bytesDone > far.transfer.bytesDone ? p : far), a);
+  return b.at > a.at ? (b.transfer.bytesDone - a.transfer.bytesDone) / ((b.at - a.at) / 1000) : 0;
 }
 
 /**

@@ -61,7 +61,10 @@ test('a docking device: waiting for dock, its card, a cut download resumed from 
     await page.getByText('No device has docked yet').waitFor();
 
     // The device docks; its first package download is cut after CUT body bytes.
-    proxy.setPlans([{ cutAfterBodyBytes: CUT }]);
+    // The connections after the cut are refused until the technician presses Retry: the station may try
+    // again on its own (any later contact with the server — a field-kit refresh, a poll — wakes it), and the
+    // test needs the wait to last until it has read it.
+    proxy.setPlans([{ cutAfterBodyBytes: CUT }, ...Array.from({ length: 50 }, () => ({ refuse: true }))]);
     const agentRoot = path.join(dir, 'device');
     const agent = startDockhand(t, ['agent', '--port', pair.b, '--root', agentRoot, '--id', 'DEV-UI-1', '--name', 'scanner-7']);
     await waitFor('the agent to listen', () => agent.out().includes('listening on'), 30_000);
@@ -79,6 +82,7 @@ test('a docking device: waiting for dock, its card, a cut download resumed from 
     await ui.shoot('docking-transfers-checkpoint-light');
 
     // Retry now, by the button a technician would press; the download resumes from the checkpoint.
+    proxy.setPlans([]);
     await page.getByRole('tab', { name: /^Queue/ }).click();
     await page.getByRole('button', { name: 'Retry download of Scanner image for scanner-7 now' }).click();
     await page.getByRole('status').filter({ hasText: 'retrying now' }).waitFor();

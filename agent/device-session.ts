@@ -16,6 +16,9 @@ import { deviceIdentity } from './identity.js';
 import { PutReceiver } from './put-receiver.js';
 import { errorBody, LinkRefusal } from './refusal.js';
 
+/** How long a stopping agent waits for its RESET to leave. */
+const RESET_WAIT_MS = 1000;
+
 interface Session {
   number: number;
   channel: ReliableChannel;
@@ -56,7 +59,13 @@ export class DeviceSession {
     const current = this.session;
     if (current) {
       this.endpoint.endSession('the agent is stopping');
-      await this.endpoint.sendUnsequenced(FrameType.RESET, current.number).catch(() => undefined);
+      // The RESET is a courtesy: a host that stopped reading (a station that went first; a USB host that
+      // no longer polls the IN endpoint) leaves the write waiting in the kernel for good, and the agent
+      // must stop all the same.
+      const sent = this.endpoint.sendUnsequenced(FrameType.RESET, current.number).catch(() => undefined);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([sent, new Promise<void>((resolve) => { timer = setTimeout(resolve, RESET_WAIT_MS); })]);
+      clearTimeout(timer);
     }
     await this.transport.close();
   }

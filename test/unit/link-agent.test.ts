@@ -199,6 +199,31 @@ test('an agent that stops ends the session at once (RESET), and the station says
   await assert.rejects(link.machineInventory(), (err: unknown) => err instanceof DockhandError && err.code === 'LINK');
 });
 
+test('an agent stops even when the host no longer takes its writes (a USB host that stopped reading the IN endpoint)', async (t) => {
+  const { ctx } = await agent(t);
+  const cable = memoryCable({ labels: ['station-end', 'device-end'] });
+  let stuck = false;
+  // The device end as a FunctionFS endpoint behaves once the host stops polling it: a write never completes.
+  const deviceEnd: Transport = {
+    label: cable.b.label,
+    write: (bytes) => (stuck ? new Promise<void>(() => undefined) : cable.b.write(bytes)),
+    onData: (l) => cable.b.onData(l),
+    onClose: (l) => cable.b.onClose(l),
+    close: () => cable.b.close(),
+  };
+  const stop = new AbortController();
+  const served = serveTransport(ctx, deviceEnd, stop.signal);
+  const link = await openDeviceLink(cable.a);
+  t.after(() => link.close());
+  t.after(() => cable.unplug('the test ended'));
+  stuck = true;
+  stop.abort();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const outcome = await Promise.race([served, new Promise<string>((resolve) => { timer = setTimeout(() => resolve('still serving'), 15_000); })]);
+  clearTimeout(timer);
+  assert.equal(outcome, 'the agent is stopping', 'the stop does not wait for a write the host will never take');
+});
+
 test('a command is ended when the cable is pulled, recorded as interrupted under its run ID, and never started again', async (t) => {
   // Issue 7 changed this: a command left running with no station could be started a second time by the next one.
   const { ctx, logs } = await agent(t);

@@ -15,9 +15,10 @@ import * as admin from '../../server/admin.js';
 import { harness, STATION_ID } from '../helpers/station-harness.js';
 import { scriptedServer } from '../helpers/scripted-server.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
+import { serveOnCable } from '../helpers/memory-agent.js';
 import { dock, startAgent } from '../helpers/agents.js';
 import { KIT_USER } from '../../electron/engine/kit/refresh.js';
-import { prepareAgent, serveTransport } from '../../agent/agent.js';
+import { prepareAgent } from '../../agent/agent.js';
 import { memoryCable } from '../../electron/link/link-memory.js';
 import { openDeviceLink } from '../../electron/link/link-client.js';
 
@@ -182,13 +183,7 @@ test('a device whose ID cannot be used (a control character) is refused at dock;
   const { s } = await openStation(t, srv.url, dir);
   const ctx = await prepareAgent({ root: path.join(dir, 'device'), id: 'BAD\u0001ID', log: () => undefined });
   const cable = memoryCable();
-  const stop = new AbortController();
-  const served = serveTransport(ctx, cable.b, stop.signal);
-  t.after(async () => {
-    cable.unplug('the test ended');
-    stop.abort();
-    await served;
-  });
+  serveOnCable(t, ctx, cable);
   const link = await openDeviceLink(cable.a);
   assert.throws(() => s.dock(link), /^DockhandError: refused the device on memory:a: its ID 'BAD<0x01>ID' contains a control character/);
   await waitFor('the refused link to close', () => link.closed);

@@ -12,11 +12,12 @@ import { harness, type Harness } from '../helpers/station-harness.js';
 import { dock, startAgent, type Device } from '../helpers/agents.js';
 import { dockhand, processAlive, startDockhand, startServerProcess } from '../helpers/processes.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
+import { serveOnCable } from '../helpers/memory-agent.js';
 import { ClientStore } from '../../electron/store/client-store.js';
 import { deviceTargetDb } from '../../electron/station/station.js';
 import type { CommandRunRecord } from '../../electron/engine/command-journal.js';
 import { DockhandError } from '../../shared/model/errors.js';
-import { prepareAgent, serveTransport } from '../../agent/agent.js';
+import { prepareAgent } from '../../agent/agent.js';
 import { memoryCable } from '../../electron/link/link-memory.js';
 import { openDeviceLink } from '../../electron/link/link-client.js';
 
@@ -158,13 +159,7 @@ test('a push cut by an undock resumes from the bytes the device holds: counted o
   let toDevice = 0; // bytes the station wrote toward the device, over every cable
   const plug = () => {
     const cable = memoryCable({ tamper: (chunk, from) => ((from === 'a' ? (toDevice += chunk.length) : 0), chunk) });
-    const stop = new AbortController();
-    const served = serveTransport(ctx, cable.b, stop.signal);
-    t.after(async () => {
-      cable.unplug('the test ended');
-      stop.abort();
-      await served;
-    });
+    serveOnCable(t, ctx, cable);
     return cable;
   };
   const first = plug();

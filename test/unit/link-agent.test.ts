@@ -15,6 +15,7 @@ import { memoryCable, type MemoryCable, type MemoryCableOptions } from '../../el
 import type { Transport } from '../../electron/link/transport.js';
 import { DockhandError } from '../../shared/model/errors.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
+import { serveOnCable } from '../helpers/memory-agent.js';
 import { processAlive } from '../helpers/processes.js';
 import { processStartTime } from '../../electron/engine/local/process-identity.js';
 import { spawn } from 'node:child_process';
@@ -31,13 +32,7 @@ async function agent(t: TestContext): Promise<{ ctx: AgentContext; dir: string; 
 /** Plugs a cable into the agent and opens the station's link on the other end. */
 async function dock(t: TestContext, ctx: AgentContext, opts: DeviceLinkOptions = {}, cableOpts: MemoryCableOptions = {}) {
   const cable = memoryCable({ labels: ['station-end', 'device-end'], ...cableOpts });
-  const stop = new AbortController();
-  const served = serveTransport(ctx, cable.b, stop.signal);
-  t.after(async () => {
-    cable.unplug('the test ended');
-    stop.abort();
-    await served;
-  });
+  const { stop, served } = serveOnCable(t, ctx, cable);
   const link = await openDeviceLink(cable.a, opts);
   t.after(() => link.close());
   return { cable, link, served, stop };

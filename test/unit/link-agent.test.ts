@@ -82,13 +82,7 @@ test('a station that restarts says HELLO again on the same port and resumes', as
   const { ctx, dir } = await agent(t);
   const { file, data } = bigFile(dir, 300_000);
   const cable = memoryCable({ labels: ['station-end', 'device-end'] });
-  const stop = new AbortController();
-  const served = serveTransport(ctx, cable.b, stop.signal);
-  t.after(async () => {
-    cable.unplug('the test ended');
-    stop.abort();
-    await served;
-  });
+  serveOnCable(t, ctx, cable);
   // The station's side of the cable, handed to one station process after another without the device's
   // port ever closing (a USB gadget port stays open while the station restarts).
   let current: ((b: Uint8Array) => void) | undefined;

@@ -15,6 +15,7 @@ import { RateLimiter } from '../../electron/engine/transfer/rate-limiter.js';
 import { ManualClock } from '../../electron/engine/clock.js';
 import { EVENT_PHASES, PACKAGE_TRANSITIONS, TASK_TRANSITIONS, taskTransition } from '../../electron/engine/transitions.js';
 import { HELD_WAIT_KINDS, describeWait, type TaskWait } from '../../shared/model/wait.js';
+import type { TaskRecord } from '../../shared/model/client.js';
 import { handleFailure } from '../../electron/engine/failures.js';
 import { diskFullError } from '../../electron/engine/transfer/transfer-errors.js';
 
@@ -37,6 +38,16 @@ function session(t: TestContext, clock = new ManualClock(Date.UTC(2026, 0, 5, 9)
     cache.close();
   });
   return s;
+}
+
+/** A scheduled download event of `pkg` in phase "started" (its transfer under way), ready to run again. */
+function startedDownload(s: ClientSession, pkg: string): TaskRecord {
+  const now = s.now();
+  s.store.insertPackage(pkg, now);
+  s.store.updatePackage(pkg, { state: 'scheduled' }, now);
+  const scheduled = s.store.scheduleTask('download', pkg, now, now);
+  s.store.updateTask(scheduled.id, { phase: 'started' }, now);
+  return s.store.task('download', pkg)!;
 }
 
 test('each row of the tables is a move of its own: no (kind, state, event) twice', () => {
@@ -70,12 +81,7 @@ test('the poll spends its retries on an unreachable server, then waits for its i
 
 test('a download that fails spends a retry; the last one closes the event with 11032 and its reason', (t) => {
   const s = session(t);
-  const now = s.now();
-  s.store.insertPackage('PKG', now);
-  s.store.updatePackage('PKG', { state: 'scheduled' }, now);
-  let task = s.store.scheduleTask('download', 'PKG', now, now);
-  s.store.updateTask(task.id, { phase: 'started' }, now);
-  task = s.store.task('download', 'PKG')!;
+  let task = startedDownload(s, 'PKG');
   for (let attempt = 1; attempt <= 3; attempt += 1) {
     const run = s.store.startRun('PKG', 'Package', null, s.now());
     s.runs.set('PKG', { id: run, phase: 'verify' });
@@ -93,12 +99,7 @@ test('a download that fails spends a retry; the last one closes the event with 1
 
 test('a full disk spends no retry: the download waits for room, however often it finds none, and the station can wake it', (t) => {
   const s = session(t);
-  const now = s.now();
-  s.store.insertPackage('PKG', now);
-  s.store.updatePackage('PKG', { state: 'scheduled' }, now);
-  let task = s.store.scheduleTask('download', 'PKG', now, now);
-  s.store.updateTask(task.id, { phase: 'started' }, now);
-  task = s.store.task('download', 'PKG')!;
+  let task = startedDownload(s, 'PKG');
   // The download's own free-space check, as the transfer module throws it (retry_count is 2 here).
   const full = diskFullError('/data/cache', 5 * 1024 * 1024, 1024, { where: '127.0.0.1:8080', label: "the package 'Maps'", bytesDone: 0, total: 5 * 1024 * 1024 });
   for (let attempt = 1; attempt <= 5; attempt += 1) {

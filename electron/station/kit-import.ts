@@ -11,7 +11,7 @@ import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { mkdir, readFile, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import * as tar from 'tar';
-import { parseInstructions, parsePackageLocation, parsePollResponse } from '../../shared/protocol/index.js';
+import { documentText, parseInstructions, parsePackageLocation, parsePollResponse } from '../../shared/protocol/index.js';
 import { DockhandError, describeError } from '../../shared/model/errors.js';
 import { formatBytes } from '../../shared/model/units.js';
 import { kitWorkFolder, packageKey } from '../engine/confine.js';
@@ -192,7 +192,7 @@ function checkReading(source: string, reading: Reading): KitManifest {
 async function checkParts(source: string, manifest: KitManifest, reading: Reading): Promise<void> {
   for (const p of manifest.parts) {
     if (p.kind === 'file') continue;
-    const text = (await readFile(reading.received.get(p.entry)!.file)).toString('utf8');
+    const text = documentText(await readFile(reading.received.get(p.entry)!.file));
     try {
       if (p.kind === 'poll') parsePollResponse(text);
       else if (p.kind === 'instructions') parseInstructions(text, p.packageId);

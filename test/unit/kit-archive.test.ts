@@ -42,17 +42,20 @@ function open(t: TestContext, dir = tempDir(t)): Opened {
   return { dir, store, cache };
 }
 
-/** A station whose kit holds one profile with one package, exported to a file. */
-async function exportedKit(t: TestContext): Promise<string> {
+/**
+ * A station whose kit holds one profile with one package, exported to a file. `answer` writes each answer's
+ * bytes as its server sent them (UTF-8 by default; a .NET server may send UTF-16).
+ */
+async function exportedKit(t: TestContext, answer: (xml: string) => Buffer = (xml) => Buffer.from(xml)): Promise<string> {
   const src = open(t);
   const now = Date.UTC(2026, 11, 1, 14, 2);
   src.store.upsertProfile(PROFILE, 'scanner', 'configured');
   src.store.setListed(PROFILE, [PKG]);
-  src.store.putPart(PROFILE, 'poll', '', Buffer.from(buildPollResponse({ Settings: {}, ApplicablePackages: [PKG] })), now);
-  src.store.putPart(PROFILE, 'instructions', PKG, Buffer.from(buildInstructions({ Packages: [{
+  src.store.putPart(PROFILE, 'poll', '', answer(buildPollResponse({ Settings: {}, ApplicablePackages: [PKG] })), now);
+  src.store.putPart(PROFILE, 'instructions', PKG, answer(buildInstructions({ Packages: [{
     ID: PKG, Required: true, Name: 'Scanner app', PackageSize: BYTES.length, LocalDestination: '\\Temp', SourceFiles: true, SHA256: sha(BYTES),
   }] })), now);
-  src.store.putPart(PROFILE, 'location', PKG, Buffer.from(buildPackageLocation({
+  src.store.putPart(PROFILE, 'location', PKG, answer(buildPackageLocation({
     PackageID: PKG, Locations: [{ metric: 1, URL: `http://dm.example/packages/${PKG}/app.bin`, Subnets: [] }],
   })), now);
   const staged = path.join(src.dir, 'app.bin');
@@ -104,6 +107,16 @@ function withManifest(entries: Entry[], change: (m: Record<string, unknown> & { 
   change(m);
   return [{ ...entries[0]!, body: Buffer.from(JSON.stringify(m)) }, ...entries.slice(1)];
 }
+
+test('answers a server sent in UTF-16 are kept as they came and import, as the station reads them live', async (t) => {
+  const utf16 = (xml: string) => Buffer.from(`\ufeff${xml}`, 'utf16le');
+  const file = await exportedKit(t, utf16);
+  const dst = open(t);
+  await importKit({ dataDir: dst.dir, store: dst.store, cache: dst.cache }, file);
+  const poll = dst.store.part(PROFILE, 'poll');
+  assert.ok(poll, 'the poll answer was imported');
+  assert.deepEqual([...poll.body.subarray(0, 2)], [0xff, 0xfe], 'kept as the server sent it');
+});
 
 test('a kit file rebuilt entry by entry imports; every hostile change to it is refused whole', async (t) => {
   const good = await entriesOf(await exportedKit(t));

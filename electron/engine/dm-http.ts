@@ -16,6 +16,7 @@ import https from 'node:https';
 import { DockhandError } from '../../shared/model/errors.js';
 import { certificateError, formatSeconds } from './transfer/transfer-errors.js';
 import { describeAnswer } from '../../shared/protocol/answer-text.js';
+import { documentText } from '../../shared/protocol/document-text.js';
 
 export interface DmResponse {
   status: number;
@@ -116,7 +117,8 @@ export function postToServer(url: string, headers: Record<string, string>, body:
         const out = Buffer.concat(chunks);
         if (status < 200 || status > 299) {
           // One short clean line, never a raw HTML error page in the log.
-          const text = out.toString('utf8').trim() === '' ? '' : describeAnswer(out.subarray(0, 64 * 1024).toString('utf8'));
+          const head = documentText(out.subarray(0, 64 * 1024));
+          const text = head.trim() === '' ? '' : describeAnswer(head);
           reject(new DockhandError('HTTP_STATUS', `the server ${hostOf(url)} answered ${status}${text ? `: ${text}` : ''}`, {
             transient: status >= 500 || status === 408 || status === 429, detail: { status },
           }));

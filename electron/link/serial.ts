@@ -57,6 +57,17 @@ function openFailure(path: string, err: unknown): DockhandError {
   return new DockhandError('LINK', `cannot open serial port ${path}: ${why}`, { transient: true, cause: err, detail: { path } });
 }
 
+// A USB-serial adapter pulled out mid-write surfaces on Linux as EIO on the write (the kernel hangs the tty
+// up) before, or instead of, serialport's "disconnected" close: on the QEMU guest's real xHCI bus the EIO came
+// first in one CI run of several. These errnos mean the port itself is gone, so every path reads them as an
+// unplug, in words that also carry the system's own.
+const PORT_GONE = /EIO|EBADF|ENXIO|ENODEV|bad file descriptor|input\/output error/i;
+
+/** Why a port failed, in words: "was unplugged" when the system says the port is gone, else its own message. */
+export function serialFailure(err: Error): string {
+  return PORT_GONE.test(err.message) ? `the port was unplugged (${err.message})` : err.message;
+}
+
 // Writes are gathered: whatever is written while the port is busy with an earlier write goes out as one
 // write when it is done. A window of frames handed over at once thus costs two trips through serialport's
 // write path (a thread-pool round trip each) instead of one per frame, and the line never waits for them.
@@ -73,7 +84,7 @@ class SerialTransport implements Transport {
 
   constructor(private readonly port: SerialPort, readonly label: string, readonly lineRate: number) {
     port.on('data', (chunk: Buffer) => this.events.deliver(chunk));
-    port.on('error', (err: Error) => this.events.end(`serial port ${label} failed: ${err.message}`));
+    port.on('error', (err: Error) => this.events.end(`serial port ${label} failed: ${serialFailure(err)}`));
     port.on('close', (err: (Error & { disconnected?: boolean }) | null) =>
       this.events.end(err?.disconnected ? `serial port ${label} was disconnected (unplugged)` : `serial port ${label} was closed`),
     );
@@ -98,9 +109,7 @@ class SerialTransport implements Transport {
     this.port.write(bytes, (err) => {
       this.writing = false;
       if (err) {
-        const gone = /EIO|EBADF|ENXIO|ENODEV|bad file descriptor|input\/output error/i.test(err.message);
-        const why = gone ? 'the port went away (unplugged?)' : err.message;
-        const failure = new DockhandError('LINK', `writing to serial port ${this.label} failed: ${why}`, { transient: true, cause: err });
+        const failure = new DockhandError('LINK', `writing to serial port ${this.label} failed: ${serialFailure(err)}`, { transient: true, cause: err });
         for (const p of batch) p.reject(failure);
       } else {
         for (const p of batch) p.resolve();

@@ -53,7 +53,7 @@ export class DockManager {
       this.serial = watchSerialPorts({
         paths: opts.serialPaths, usb: opts.usb, list: listSerialPorts, log: opts.log,
         onAttach: (port) => void this.openPort(port.path, 'serial', () => openSerialTransport(port.path, opts.serial)),
-        onDetach: (port) => void this.links.get(port.path)?.close('the port went away'),
+        onDetach: (port) => void this.links.get(port.path)?.close('the port went away (unplugged)'),
       });
       await this.serial.ready;
     }

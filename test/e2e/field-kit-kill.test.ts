@@ -103,7 +103,9 @@ test('kill -9 during offline provisioning and during the reconcile: nothing lost
   const again = startDockhand(t, ['server', '--data', serverData, '--host', '127.0.0.1', '--port', port]);
   await waitFor('the server to listen again', () => again.out().includes('listening on'), 30_000);
   const reconciling = station(fresh.pair.a);
-  await waitFor('a message to reach the server', () => /sent status 1103\d for /.test(reconciling.out()), 60_000, 5);
+  // The new device's own line: the known device may still have a message of its own queued from its kill
+  // (the first station died once the kit was ready, not once the known device had reported everything).
+  await waitFor('a message of the new device to reach the server', () => /bench-NEW-02: sent status 1103\d for /.test(reconciling.out()), 60_000, 5);
   await killed(reconciling);
   const deliveredBeforeKill = ['KNOWN-01', 'NEW-02'].flatMap((device) => outboxOf(data, device, ['sent']).map((s) => `${device}: ${s}`));
   assert.ok(deliveredBeforeKill.some((s) => s.startsWith('NEW-02: ')), 'the station recorded a delivery of the new device before it was killed');

@@ -39,12 +39,26 @@ function recordedRuns(data: string): CommandRunRecord[] {
   }
 }
 
+/** A number the command wrote on a line of its own into `file`; null until the whole line is there. */
+function writtenNumber(file: string): number | null {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  return text.endsWith('\n') ? Number(text.trim()) : null;
+}
+
+/** Waits until LONG has written both its pid and its child's (each file exists before its line is in it). */
+async function commandStarted(temp: string, timeoutMs = 60_000): Promise<{ pid: number; child: number }> {
+  return waitFor('the command to write its pid and its child\'s', () => {
+    const pid = writtenNumber(path.join(temp, 'pid'));
+    const child = writtenNumber(path.join(temp, 'child'));
+    return pid !== null && child !== null ? { pid, child } : null;
+  }, timeoutMs);
+}
+
 /** Waits until the command runs and the station has recorded its pid; returns the command's pid and child. */
 async function commandRunning(data: string): Promise<{ pid: number; child: number }> {
-  const temp = path.join(data, 'root', 'Temp');
-  const pid = Number(await waitFor('the command to write its pid', () => existsSync(path.join(temp, 'child')) && readFileSync(path.join(temp, 'pid'), 'utf8').trim(), 60_000));
-  await waitFor('the station to record the run with its pid', () => recordedRuns(data).some((r) => r.pid === pid && r.startTime !== null), 20_000);
-  return { pid, child: Number(readFileSync(path.join(temp, 'child'), 'utf8')) };
+  const started = await commandStarted(path.join(data, 'root', 'Temp'));
+  await waitFor('the station to record the run with its pid', () => recordedRuns(data).some((r) => r.pid === started.pid && r.startTime !== null), 20_000);
+  return started;
 }
 
 async function statuses(t: Parameters<typeof dockhand>[0], serverData: string, device: string) {
@@ -105,8 +119,7 @@ test('pausing a package while its command runs ends the command (its pid is gone
   const station = await h.openStation({ allowCommands: true });
   const running = station.runUntilIdle();
   const temp = path.join(h.root, 'Temp');
-  const pid = Number(await waitFor('the command to start', () => existsSync(path.join(temp, 'child')) && readFileSync(path.join(temp, 'pid'), 'utf8').trim()));
-  const child = Number(readFileSync(path.join(temp, 'child'), 'utf8'));
+  const { pid, child } = await commandStarted(temp, 10_000);
   station.local.pause(id);
   await running;
   assert.equal(processAlive(pid), false, 'the paused command was ended');

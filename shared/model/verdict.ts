@@ -9,7 +9,7 @@
 //   undocked   the device left while a package was on its way (a push checkpoint, or a download event
 //              between its start and its end): which package, and the byte the push resumes from.
 //   working    docked, and a package's download event runs (package k of n, the phase, the percent),
-//              or the station is asking the server what the device needs.
+//              or the station is asking the server what the device needs (not a done device's routine poll).
 //   waiting    a package is not installed yet and its task waits — for the dock, its schedule, a
 //              technician's acceptance, the server, a technician's resume, a retry — or the device is
 //              undocked with nothing installed yet.
@@ -209,8 +209,12 @@ function workingVerdict(input: VerdictInput, results: PackageResult[]): Verdict 
       of: Math.max(considered.length, index + 1, 1), phase, percent,
     };
   }
-  // Asking the server what the device needs: a poll or an instruction request in progress, or due now.
-  const asking = input.tasks.find((t) => (t.kind === 'poll' || t.kind === 'instruction') &&
+  // Asking the server what the device needs: an instruction request in progress or due now, or a poll of a
+  // device that is not done yet. A done device's routine poll leaves it done: at every poll interval a
+  // finished board would otherwise flicker to "working" and back, and a technician counting done devices
+  // would count wrong. If that poll lists something new, its instruction request makes the device working.
+  const allInstalled = considered.length > 0 && considered.every((r) => r.result === 'installed');
+  const asking = input.tasks.find((t) => (t.kind === 'instruction' || (t.kind === 'poll' && !allInstalled)) &&
     (t.state === 'running' || (t.state === 'queued' && t.wait.kind === 'none' && (t.kind === 'instruction' || input.packages.length === 0))));
   if (asking) {
     const done = considered.filter((r) => r.result === 'installed').length;

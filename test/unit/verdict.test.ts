@@ -123,6 +123,19 @@ test('a just-docked device that the station is asking the server about is workin
   assert.equal(verdictWords(v, NOW), 'Working: asking the server what it needs');
 });
 
+test('a done device\'s routine poll leaves it done; a package the poll lists makes it working', () => {
+  const installed = [pkg('P1', { state: 'installed' }), pkg('P2', { state: 'installed' })];
+  const history = [event('P1', NOW - 5000), event('P2', NOW - 4000)];
+  const finished = [task('P1', { state: 'done' }), task('P2', { state: 'done' })];
+  const polling = deviceVerdict(input({ packages: installed, history, tasks: [...finished, task('', { kind: 'poll', state: 'running' })] }));
+  assert.deepEqual(polling, { kind: 'done', installed: 2 }, 'the board does not flicker to working at every poll');
+  const listed = deviceVerdict(input({
+    packages: [...installed, pkg('P3', { state: 'needs-instructions' })], history,
+    tasks: [...finished, task('', { kind: 'poll', state: 'running' }), task('P3', { kind: 'instruction' })],
+  }));
+  assert.equal(verdictWords(listed, NOW), 'Working: asking the server what it needs');
+});
+
 test('failed wins over working and undocked; the board sorts failures first', () => {
   const v = deviceVerdict(input({
     docked: false,

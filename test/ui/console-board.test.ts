@@ -67,7 +67,9 @@ test('the bench board with eight real devices: verdicts, failures first, one row
   const bench = await startAgents(t, dir);
 
   // The catalog: two packages for every device, a firmware whose command exits with 3 for one, an optional
-  // package for another, a 12 MiB image for the one unplugged mid-push, a 64 MiB voice pack for two.
+  // package for another, a 12 MiB image for the one unplugged mid-push, an 80 MiB voice pack for two: at the
+  // station's 3 MB/s these take about a minute whatever the machine's speed, so the two are still working when
+  // the record is exported (30 s into the test on CI; 48 MiB packs would end at about 35 s).
   const files = path.join(dir, 'files');
   const publish = async (name: string, file: string, body: Buffer | string, device: string, o: Partial<admin.AddPackageOptions> = {}) => {
     writeFileSync(path.join(dir, file), body);
@@ -83,7 +85,7 @@ test('the bench board with eight real devices: verdicts, failures first, one row
   await publish('Extras', 'extras.bin', 'extras', bench.accept.id, { required: false });
   const maps = randomBytes(12 * MiB);
   const mapsId = await publish('Offline maps', 'maps.bin', maps, bench.undock.id);
-  for (const w of [bench['work-1'], bench['work-2']]) await publish(`Voice pack for ${w.name}`, `voice-${w.id}.bin`, randomBytes(48 * MiB), w.id);
+  for (const w of [bench['work-1'], bench['work-2']]) await publish(`Voice pack for ${w.name}`, `voice-${w.id}.bin`, randomBytes(80 * MiB), w.id);
   // Polls every 3 s, a retry 1:40 after a failure; the station's own machine inventory every 5 s (it
   // waits in the outbox while the server is down); the offline device is sent to a dead address.
   admin.setSettings(serverData, { pollIntervalMs: 3000, retryIntervalMs: 100_000 });

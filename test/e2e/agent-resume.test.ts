@@ -45,7 +45,7 @@ test('a transfer cut by an unplug resumes from the device\'s offset after re-plu
   });
   await assert.rejects(interrupted, (err: unknown) => err instanceof DockhandError && err.code === 'LINK' && /unplugged/.test(err.message));
   const noticedAfter = Date.now() - pulledTime;
-  assert.ok(noticedAfter < 4000, `the unplug was noticed from the port itself, not the 8 s keep-alive (${noticedAfter} ms)`);
+  assert.ok(noticedAfter < 6000, `the unplug was noticed from the port itself, not the 8 s keep-alive (${noticedAfter} ms)`);
   // a pty whose other end vanished answers EIO, as a pulled USB-serial adapter does: both read as an unplug
   assert.match(await closed, /serial port .* (was disconnected \(unplugged\)|failed: the port was unplugged)/, 'onClose names the unplug');
   await pulling;

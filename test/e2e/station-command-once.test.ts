@@ -10,6 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dockhand, processAlive, startDockhand, startServerProcess } from '../helpers/processes.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
+import { commandStarted } from '../helpers/started-command.js';
 import { harness } from '../helpers/station-harness.js';
 import { ClientStore } from '../../electron/store/client-store.js';
 import { localTargetDb } from '../../electron/station/station.js';
@@ -37,21 +38,6 @@ function recordedRuns(data: string): CommandRunRecord[] {
   } finally {
     store.close();
   }
-}
-
-/** A number the command wrote on a line of its own into `file`; null until the whole line is there. */
-function writtenNumber(file: string): number | null {
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  return text.endsWith('\n') ? Number(text.trim()) : null;
-}
-
-/** Waits until LONG has written both its pid and its child's (each file exists before its line is in it). */
-async function commandStarted(temp: string, timeoutMs = 60_000): Promise<{ pid: number; child: number }> {
-  return waitFor('the command to write its pid and its child\'s', () => {
-    const pid = writtenNumber(path.join(temp, 'pid'));
-    const child = writtenNumber(path.join(temp, 'child'));
-    return pid !== null && child !== null ? { pid, child } : null;
-  }, timeoutMs);
 }
 
 /** Waits until the command runs and the station has recorded its pid; returns the command's pid and child. */

@@ -12,6 +12,7 @@ import { harness, type Harness } from '../helpers/station-harness.js';
 import { dock, startAgent, type Device } from '../helpers/agents.js';
 import { dockhand, processAlive, startDockhand, startServerProcess } from '../helpers/processes.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
+import { commandStarted } from '../helpers/started-command.js';
 import { serveOnCable } from '../helpers/memory-agent.js';
 import { ClientStore } from '../../electron/store/client-store.js';
 import { deviceTargetDb } from '../../electron/station/station.js';
@@ -28,12 +29,8 @@ function statuses(h: Harness, device: string) {
     ? [{ id: e.messageID, reason: e.parameters.find((p) => p.name === 'Reason')?.value ?? '' }] : []));
 }
 
-/** Waits for the device's command to run; returns its pid and its child's (the script writes `child`, then `pid`). */
-async function deviceCommand(d: Device): Promise<{ pid: number; child: number }> {
-  const temp = path.join(d.root, 'Temp');
-  const pid = Number(await waitFor('the device to run the command', () => existsSync(path.join(temp, 'child')) && existsSync(path.join(temp, 'pid')) && readFileSync(path.join(temp, 'pid'), 'utf8').trim(), 60_000));
-  return { pid, child: Number(readFileSync(path.join(temp, 'child'), 'utf8')) };
-}
+/** Waits for the device's command to run; returns its pid and its child's. */
+const deviceCommand = (d: Device): Promise<{ pid: number; child: number }> => commandStarted(path.join(d.root, 'Temp'));
 
 test('undocked mid-command: the agent ends the command; re-docked, the station asks and reports it interrupted, not run again', { timeout: 120_000 }, async (t) => {
   const h = await harness(t);

@@ -178,7 +178,7 @@ test('activity filter and CSV export, the cache with its SHA-256, and settings s
     await page.getByRole('status').filter({ hasText: `no longer watching ${port}` }).waitFor();
     await waitFor('the port to be forgotten', () => (JSON.parse(readFileSync(path.join(s.stationData, 'station.json'), 'utf8')) as { serialPorts: string[] }).serialPorts.length === 0);
     await page.getByRole('list', { name: 'Serial ports' }).waitFor({ state: 'detached' });
-    await page.getByText('waiting for the station to confirm').waitFor({ state: 'hidden', timeout: 2000 });
+    await page.getByText('waiting for the station to confirm').waitFor({ state: 'hidden', timeout: 15_000 });
 
     await page.getByLabel('Theme').selectOption('dark');
     await ui.shoot('settings-dark');

@@ -16,6 +16,7 @@ import type { Transport } from '../../electron/link/transport.js';
 import { DockhandError } from '../../shared/model/errors.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
 import { serveOnCable } from '../helpers/memory-agent.js';
+import { commandStarted } from '../helpers/started-command.js';
 import { processAlive } from '../helpers/processes.js';
 import { processStartTime } from '../../electron/engine/local/process-identity.js';
 import { spawn } from 'node:child_process';
@@ -264,8 +265,7 @@ test('a cancel (pause, stop) ends the command\'s process group on the device', a
   const { link } = await dock(t, ctx);
   const stop = new AbortController();
   const running = link.runCommand('long.sh', '\\w', 60_000, { runId: 'RUN-3', signal: stop.signal });
-  const child = Number(await waitFor('the command to start its child', () => existsSync(path.join(ctx.root, 'w', 'child')) && readFileSync(path.join(ctx.root, 'w', 'child'), 'utf8').trim()));
-  const pid = Number(readFileSync(path.join(ctx.root, 'w', 'pid'), 'utf8'));
+  const { pid, child } = await commandStarted(path.join(ctx.root, 'w'));
   stop.abort();
   await assert.rejects(running, (err: unknown) => err instanceof DockhandError && err.code === 'CANCELLED');
   await waitFor('the program and its child to be ended', () => !processAlive(pid) && !processAlive(child));

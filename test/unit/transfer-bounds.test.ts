@@ -86,7 +86,7 @@ test('the station\'s own rate limit is not mistaken for a slow server', async (t
   const srv = await server(t, serve(body));
   const r = await downloadResumable({
     url: srv.url, partPath: path.join(tempDir(t), 'a.part'), checkpoint: null, sha256: sha(body),
-    limiter: new RateLimiter(80_000), lowSpeed: { bytesPerSecond: 200_000, windowMs: 200 }, saveCheckpoint: () => undefined,
+    limiter: new RateLimiter(80_000), lowSpeed: { bytesPerSecond: 200_000, windowMs: 1000 }, saveCheckpoint: () => undefined,
   });
   assert.equal(r.bytes, body.length);
 });

@@ -14,6 +14,8 @@ import * as admin from '../../server/admin.js';
 import { readStatus } from '../../electron/station/status.js';
 import { claimDataFolder } from '../../electron/station/data-folder.js';
 import { formatDmTimestamp } from '../../shared/protocol/index.js';
+import { withDb } from '../../server/db.js';
+import { acceptPackage } from '../../electron/station/station-commands.js';
 
 const MINUTE = 60_000;
 
@@ -137,4 +139,44 @@ test('offline, a known device carries on and a new device is provisioned from th
   assert.deepEqual(h.serverLines.filter((l) => /duplicate status message/.test(l)), [], 'no status message reached the server twice');
   assert.deepEqual(heard(h, 'NEW-02').slice(heardBefore).map((e) => e.kind).filter((k) => k !== 'poll'), [], 'only polls since the reconcile');
   for (const id of [scanner, manual]) assert.deepEqual(statusesOf(h, 'NEW-02', id).map((s) => s.messageID), [11030, 11031, 11035]);
+});
+
+test('back online, kit instructions for an event not yet run are asked for again: what the server changed is told, and the server\'s version runs', async (t) => {
+  const h = await harness(t);
+  const dir = tempDir(t);
+  // Optional, so it waits for a technician's acceptance and has not started when the server returns.
+  const extras = await h.addPackage('Extras', '#!/bin/sh\necho "$@" > extras.txt\n', { file: 'extras.sh', commandLine: 'extras.sh --v1', required: false, device: 'KNOWN-01' });
+  admin.assignPackage(h.serverData, extras, 'NEW-02');
+  const station = await h.openStation({ allowCommands: true });
+  const known = await startAgent(t, dir, 'KNOWN-01');
+  await dock(station, known);
+  await station.runUntilIdle();
+  assert.deepEqual(station.kit.view().profiles[0]!.packages.map((p) => [p.name, p.fileReady]), [['Extras', true]]);
+  await h.stopServer();
+
+  // Offline, a new device takes the kit's instructions: the package waits for acceptance.
+  const fresh = await startAgent(t, dir, 'NEW-02');
+  await dock(station, fresh);
+  await station.runUntilIdle();
+  const offline = station.sessions.get('NEW-02')!.store.package(extras)!;
+  assert.deepEqual([offline.state, offline.commandLine, offline.instructionsFrom], ['awaiting-acceptance', 'extras.sh --v1', 'KNOWN-01']);
+
+  // Meanwhile the integrator changes the package on the server (the reference server has no edit command,
+  // so its catalogue row is changed where it is kept).
+  withDb(h.serverData, (db) => db.prepare('UPDATE packages SET name = ?, command_line = ? WHERE id = ?').run('Extras 2', 'extras.sh --v2', extras));
+  await h.startServer();
+  h.clock.advance(3 * MINUTE + 1000);
+  await station.runUntilIdle();
+
+  const session = station.sessions.get('NEW-02')!;
+  const online = session.store.package(extras)!;
+  assert.deepEqual([online.state, online.name, online.commandLine, online.instructionsFrom], ['awaiting-acceptance', 'Extras 2', 'extras.sh --v2', ''], 'the server\'s instructions replace the kit\'s');
+  const told = session.store.logs().map((l) => l.message).filter((m) => m.includes('differ from the field kit'));
+  assert.deepEqual(told, [`the server's instructions for Extras 2 differ from the field kit's and win: name Extras 2 (the field kit said Extras); command line extras.sh --v2 (the field kit said extras.sh --v1)`]);
+
+  // Accepted now, the server's command line is the one the device runs.
+  acceptPackage(session.store, extras, h.clock.now());
+  await station.runUntilIdle();
+  assert.equal(readFileSync(path.join(fresh.root, 'Temp', 'extras.txt'), 'utf8'), '--v2\n');
+  assert.deepEqual(statusesOf(h, 'NEW-02', extras).map((s) => s.messageID), [11030, 11031, 11035]);
 });

@@ -11,6 +11,12 @@
 // Whoever runs long in a process (a station, a server) holds the worker with useParseWorker() and lets go
 // when it closes; the worker ends when the last holder let go and its queue is empty. An idle worker never
 // keeps the process alive.
+//
+// A deadline per job: fast-xml-parser cannot be interrupted, and one document that takes it unreasonably
+// long (a pathological input, a bug) would hold every document queued behind it, every device's, for as
+// long as it runs. A job that has been at the head of the queue for longer than its deadline (a base plus
+// a time per MiB, far above what a maximum-size document takes) fails with a ProtocolError saying so; the
+// worker is ended and a new one takes the jobs that were waiting behind it, which lose nothing.
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ProtocolError } from '../../shared/protocol/errors.js';
 import { runInSlices } from '../../shared/protocol/work-slices.js';
@@ -37,8 +43,21 @@ function workerScript(): URL {
 interface Job {
   resolve(value: unknown): void;
   reject(err: unknown): void;
-  port: MessagePort;
+  /** This job's channel to the worker that has it (null before it is posted). */
+  port: MessagePort | null;
+  /** What was posted, to post again to a new worker when an earlier job overran its deadline. */
+  kind: ParseKind;
+  body: string | Uint8Array;
+  options: ParseJobOptions;
+  deadline?: NodeJS.Timeout;
 }
+
+/** How long (ms) a job for a document of `bytes` may take once the worker has reached it. */
+export type ParseDeadline = (bytes: number) => number;
+
+// A maximum-size document (a 32 MiB FileReport) parses in a few seconds on this project's machines: 20 s plus
+// 4 s per MiB is 148 s for it, room for a slow or busy machine, and still an end.
+const DEFAULT_DEADLINE: ParseDeadline = (bytes) => 20_000 + (4_000 * bytes) / (1024 * 1024);
 
 export interface ParseWorkerState {
   /** The worker thread runs now. */
@@ -48,6 +67,8 @@ export interface ParseWorkerState {
   started: number;
   parsedInline: number;
   parsedOffThread: number;
+  /** Jobs that ran past their deadline and were set aside. */
+  overran: number;
 }
 
 class ParseWorker {
@@ -59,7 +80,8 @@ class ParseWorker {
   private busy = 0;
   private holders = 0;
   private closeWhenIdle = false;
-  readonly counts = { started: 0, inline: 0, offThread: 0 };
+  deadline: ParseDeadline = DEFAULT_DEADLINE;
+  readonly counts = { started: 0, inline: 0, offThread: 0, overran: 0 };
 
   get thread(): Worker | undefined {
     return this.worker;
@@ -81,25 +103,23 @@ class ParseWorker {
   }
 
   async parse<K extends ParseKind>(kind: K, body: string | Uint8Array, options: ParseJobOptions): Promise<ParseResults[K]> {
-    const worker = this.worker ?? this.start();
     const id = this.nextId++;
-    const { port1, port2 } = new MessageChannel();
     // A view into a larger buffer would send the whole buffer: send only the document's bytes.
     const sent = typeof body === 'string' || body.byteLength === body.buffer.byteLength ? body : new Uint8Array(body);
-    const job: ParseJob = { id, kind, body: sent, options, port: port2 };
     this.busy += 1;
     this.counts.offThread += 1;
-    worker.ref(); // a parse in progress keeps the process alive, as any pending I/O does
     try {
       return await new Promise<ParseResults[K]>((resolve, reject) => {
-        this.jobs.set(id, { resolve: resolve as (v: unknown) => void, reject, port: port1 });
+        const job: Job = { resolve: resolve as (v: unknown) => void, reject, port: null, kind, body: sent, options };
+        this.jobs.set(id, job);
         try {
-          worker.postMessage(job, [port2]);
+          this.post(id, job);
         } catch (err) {
           this.jobs.delete(id);
-          port1.close();
+          job.port?.close();
           reject(err);
         }
+        this.armHead();
       });
     } finally {
       this.busy -= 1;
@@ -118,12 +138,62 @@ class ParseWorker {
     await this.exited;
   }
 
+  /** Posts a job to the worker (starting one if needed), on a channel of its own. */
+  private post(id: number, job: Job): void {
+    const worker = this.worker ?? this.start();
+    worker.ref(); // a parse in progress keeps the process alive, as any pending I/O does
+    const { port1, port2 } = new MessageChannel();
+    job.port = port1;
+    const message: ParseJob = { id, kind: job.kind, body: job.body, options: job.options, port: port2 };
+    worker.postMessage(message, [port2]);
+  }
+
+  /** Starts the deadline of the job the worker is at now: the oldest one it has not answered. */
+  private armHead(): void {
+    const head = this.jobs.entries().next();
+    if (head.done) return;
+    const [id, job] = head.value;
+    if (job.deadline !== undefined) return;
+    const ms = Math.round(this.deadline(documentBytes(job.body)));
+    job.deadline = setTimeout(() => this.overran(id, ms), ms);
+    job.deadline.unref();
+  }
+
+  /** A job ran past its deadline: it fails, the worker is ended, and the jobs behind it go to a new one. */
+  private overran(id: number, ms: number): void {
+    const job = this.jobs.get(id);
+    const worker = this.worker;
+    if (job === undefined || worker === undefined) return;
+    this.jobs.delete(id);
+    this.counts.overran += 1;
+    job.port?.close();
+    const mib = (documentBytes(job.body) / (1024 * 1024)).toFixed(1);
+    const limit = ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`;
+    job.reject(new ProtocolError(job.kind, '', `reading this ${mib} MiB document took longer than ${limit}, so it was set ` +
+      'aside; the other documents waiting to be read were not affected'));
+    this.worker = undefined; // forget() now ignores the old worker's exit
+    void worker.terminate();
+    for (const [waitingId, waiting] of this.jobs) {
+      waiting.port?.close();
+      try {
+        this.post(waitingId, waiting);
+      } catch (err) {
+        this.jobs.delete(waitingId);
+        waiting.reject(err);
+      }
+    }
+    this.armHead();
+  }
+
   private start(): Worker {
     const worker = new Worker(workerScript(), { name: 'dockhand-xml-parse' });
     this.worker = worker;
     this.counts.started += 1;
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
-    worker.on('message', (answer: ParseAnswer) => this.settle(answer));
+    // Only the current worker's answers count: one ended for overrunning may still have answers in flight.
+    worker.on('message', (answer: ParseAnswer) => {
+      if (this.worker === worker) this.settle(answer);
+    });
     worker.on('error', (err) => this.forget(worker, new Error(`the XML parse worker failed: ${err.message}`, { cause: err })));
     worker.on('exit', (code) => this.forget(worker, new Error(`the XML parse worker stopped (exit code ${code})`)));
     worker.unref();
@@ -134,8 +204,11 @@ class ParseWorker {
     const job = this.jobs.get(answer.id);
     if (job === undefined) return;
     this.jobs.delete(answer.id);
+    clearTimeout(job.deadline);
+    this.armHead(); // the worker goes on to the next job while this one's pieces are read
+    const port = job.port!; // an answered job was posted
     if (!answer.ok) {
-      job.port.close();
+      port.close();
       job.reject('protocol' in answer
         ? new ProtocolError(answer.protocol.document, answer.protocol.path, answer.protocol.problem)
         : new Error(`the XML parse worker failed: ${answer.failure}`));
@@ -147,13 +220,13 @@ class ParseWorker {
       while (left > 0) {
         if (performance.now() >= deadline) return false;
         // Every piece was posted before the answer, so each is waiting on the port.
-        const next = receiveMessageOnPort(job.port);
+        const next = receiveMessageOnPort(port);
         if (next === undefined) throw new Error(`the XML parse worker's answer lacks ${left} piece(s)`);
         assembler.add(next.message as Piece);
         left -= 1;
       }
       return true;
-    }).then(() => job.resolve(assembler.value), job.reject).finally(() => job.port.close());
+    }).then(() => job.resolve(assembler.value), job.reject).finally(() => port.close());
   }
 
   /** A worker that failed or was closed: its jobs fail, and the next parse starts a new one. */
@@ -162,7 +235,8 @@ class ParseWorker {
     this.worker = undefined;
     for (const [id, job] of this.jobs) {
       this.jobs.delete(id);
-      job.port.close();
+      clearTimeout(job.deadline);
+      job.port?.close();
       job.reject(err);
     }
   }
@@ -175,6 +249,10 @@ class ParseWorker {
 }
 
 const shared = new ParseWorker();
+
+function documentBytes(body: string | Uint8Array): number {
+  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+}
 
 /**
  * Parses a document of `kind` (bytes are read as UTF-8) without holding the event loop for long: inline
@@ -204,6 +282,15 @@ export function parseWorkerState(): ParseWorkerState {
   const thread = shared.thread;
   return {
     running: thread !== undefined, threadId: thread?.threadId, started: shared.counts.started,
-    parsedInline: shared.counts.inline, parsedOffThread: shared.counts.offThread,
+    parsedInline: shared.counts.inline, parsedOffThread: shared.counts.offThread, overran: shared.counts.overran,
+  };
+}
+
+/** Sets how long a job may take in the worker (tests make it short); returns a function that restores it. */
+export function setParseDeadline(deadline: ParseDeadline): () => void {
+  const before = shared.deadline;
+  shared.deadline = deadline;
+  return () => {
+    shared.deadline = before;
   };
 }

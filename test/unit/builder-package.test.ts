@@ -14,8 +14,13 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { getConfig, validateConfiguration } from 'app-builder-lib/out/util/config/config.js';
-import { DebugLogger } from 'builder-util';
+import { DebugLogger, log as builderLogger } from 'builder-util';
 import { buildApp } from '../../scripts/build-app.js';
+
+// electron-builder's in-process log ("• loaded configuration") writes to stdout, which under `node --test` is
+// the channel of the runner's serialized reports: its lines there broke a report once on a clean clone
+// ("Unable to deserialize cloned data"). Its stream is pointed at stderr, which the runner only passes on.
+(builderLogger as unknown as { stream: NodeJS.WritableStream }).stream = process.stderr;
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
 const CONFIG = 'build/electron-builder.yml';

@@ -48,7 +48,9 @@ test('a docking device: waiting for dock, its card, a cut download resumed from 
 
   const pair = await ptyPair(t, dir, 'cradle');
   const { url } = await startStationUi(t, ['--server', serverUrl, '--data', path.join(dir, 'station'), '--id', 'STATION-UI',
-    '--serial', pair.a, '--rate-limit', '256K']);
+    // 128 KiB/s: the resumed download then lasts 8 s, time enough on a slow machine to watch its row move
+    // before it ends and the row goes.
+    '--serial', pair.a, '--rate-limit', '128K']);
   const ui = await openConsole(t, url, { colorScheme: 'light' });
   const { page } = ui;
   await ui.steps(async () => {

@@ -14,9 +14,11 @@
 //
 // A deadline per job: fast-xml-parser cannot be interrupted, and one document that takes it unreasonably
 // long (a pathological input, a bug) would hold every document queued behind it, every device's, for as
-// long as it runs. A job that has been at the head of the queue for longer than its deadline (a base plus
-// a time per MiB, far above what a maximum-size document takes) fails with a ProtocolError saying so; the
-// worker is ended and a new one takes the jobs that were waiting behind it, which lose nothing.
+// long as it runs. A job that has been at the head of the queue (the oldest one not answered: the one the
+// worker is at, or starting up for) for longer than its deadline (a base plus a time per MiB, far above what
+// a maximum-size document and a worker's start take) fails with a ProtocolError saying so; the worker is
+// ended and a new one takes the jobs that were waiting behind it, which lose nothing. It is a ProtocolError
+// because a document the library cannot read in that time is, for whoever sent it, one it cannot read.
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ProtocolError } from '../../shared/protocol/errors.js';
 import { runInSlices } from '../../shared/protocol/work-slices.js';
@@ -189,7 +191,9 @@ class ParseWorker {
     const worker = new Worker(workerScript(), { name: 'dockhand-xml-parse' });
     this.worker = worker;
     this.counts.started += 1;
-    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    // close() waits for every worker this one replaced too (one ended for overrunning may still be exiting).
+    const before = this.exited;
+    this.exited = Promise.all([before, new Promise<void>((resolve) => worker.once('exit', () => resolve()))]).then(() => undefined);
     // Only the current worker's answers count: one ended for overrunning may still have answers in flight.
     worker.on('message', (answer: ParseAnswer) => {
       if (this.worker === worker) this.settle(answer);
@@ -204,6 +208,7 @@ class ParseWorker {
     const job = this.jobs.get(answer.id);
     if (job === undefined) return;
     this.jobs.delete(answer.id);
+    job.body = ''; // kept only to be posted again; the document may be tens of MiB
     clearTimeout(job.deadline);
     this.armHead(); // the worker goes on to the next job while this one's pieces are read
     const port = job.port!; // an answered job was posted

@@ -1,7 +1,8 @@
 // The HTTP side of the reference server: one device endpoint, the package downloads, and the error
 // policy that keeps one bad request from ever taking the server down: a malformed document is a 400
 // naming the problem, an oversize body a 413, anything unexpected a 500 and a log line.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import http from '../electron/engine/node-http.js'; // without undici and http2 at start (node-http.ts says why)
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { DEFAULT_MAX_DOCUMENT_BYTES, MAX_REPORT_BYTES, ProtocolError } from '../shared/protocol/index.js';

@@ -3,11 +3,11 @@
 // on its own, as on a device. (How fast it starts is bench/cli-start.ts's business, not a test's.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ensureCli } from '../../scripts/build-cli.js';
-import { tempDir } from '../helpers/tmp.js';
+import { tempDir, waitFor } from '../helpers/tmp.js';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
 const bin = path.join(repo, 'bin', 'dockhand.mjs');
@@ -97,4 +97,39 @@ test('the agent-only bundle runs alone, as on a device: help, and a clear word w
   const gadget = spawnSync(process.execPath, [agent, '--usb-gadget', '--ffs', path.join(dir, 'no-ffs'), '--root', path.join(dir, 'root')], { encoding: 'utf8', cwd: dir });
   assert.equal(gadget.status, 1);
   assert.match(gadget.stderr, /no-ffs is not a FunctionFS mount \(no ep0 there\); run `dockhand agent gadget setup` first/);
+});
+
+// Prints, at exit, the Node internals a process loaded that a WinCE-DM client or server never needs: undici
+// (fetch, WebSocket) and http2. An ES `import` of node:http loads both (its WebSocket getters), a tenth of a
+// second of every start; the station and the server load node:http through electron/engine/node-http.ts.
+const INTERNALS = `data:text/javascript,${encodeURIComponent(`
+process.on('exit', () => process.stderr.write('INTERNALS ' + JSON.stringify(process.moduleLoadList.filter((m) => /undici|http2/.test(m))) + '\\n'));
+`)}`;
+
+const internalsOf = (stderr: string): string[] => {
+  const line = stderr.split('\n').find((l) => l.startsWith('INTERNALS '));
+  assert.ok(line, `the process reported its internals (stderr: ${stderr})`);
+  return JSON.parse(line.slice(10)) as string[];
+};
+
+test('a whole server and station run load neither undici nor http2', async (t) => {
+  await ensureCli(repo);
+  const dir = tempDir(t);
+  const server = spawn(process.execPath, ['--import', INTERNALS, bin, 'server', '--data', path.join(dir, 'server'), '--host', '127.0.0.1', '--port', '0'],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => server.kill('SIGKILL'));
+  let out = '';
+  let err = '';
+  server.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+  server.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+  const exited = new Promise<void>((resolve) => server.on('exit', () => resolve()));
+  const url = (await waitFor('the server to listen', () => /listening on (http:\/\/\S+)/.exec(out), 30_000))[1]!;
+  const station = spawnSync(process.execPath, ['--import', INTERNALS, bin, 'station', '--server', url, '--data', path.join(dir, 'station'), '--once'],
+    { encoding: 'utf8' });
+  assert.equal(station.status, 0, station.stdout + station.stderr);
+  assert.match(station.stdout, /polled http:\/\/127\.0\.0\.1:\d+\/devicemgmt\/server\.aspx/, 'the station polled the server');
+  assert.deepEqual(internalsOf(station.stderr), [], 'the station');
+  server.kill('SIGTERM');
+  await exited;
+  assert.deepEqual(internalsOf(err), [], 'the server, after answering the station');
 });

@@ -41,8 +41,12 @@ export function contactState(sources: ContactSource[], server: string): Contact 
     const waitsForServer = (store.waitCounts().server ?? 0) > 0;
     if (!pollFailed && !outboxFailed && !waitsForServer && !session.isOffline()) continue;
     failed = true;
-    problem ||= (pollFailed ? poll.lastError : queued.find((o) => o.lastError)?.lastError) ?? '';
-    for (const t of store.tasks()) {
+    // The words of what failed: the poll's, a message's, or those of the task the server stopped (a download
+    // cut when the server went away is often the first to know, before any poll has failed).
+    const tasks = store.tasks();
+    problem ||= (pollFailed ? poll.lastError : queued.find((o) => o.lastError)?.lastError) ??
+      tasks.find((t) => t.wait.kind === 'server' && t.lastError !== '')?.lastError ?? '';
+    for (const t of tasks) {
       const w = t.wait;
       const until = w.kind === 'server' || w.kind === 'retry' ? w.until : t === poll && pollFailed ? t.nextRun : null;
       if (until !== null && (retryAt === null || until < retryAt)) retryAt = until;

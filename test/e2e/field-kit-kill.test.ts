@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { dockhand, startDockhand, startServerProcess, type Proc } from '../helpers/processes.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
@@ -37,6 +38,34 @@ function outboxOf(data: string, id: string, states: Array<'queued' | 'sent'> = [
   } catch {
     return []; // created this very moment
   }
+}
+
+/**
+ * A relay on `port` to the server on `target` that holds each piece of what a client sends for 150 ms: the
+ * station's messages then reach the server one at a time, slowly enough for a kill to land between two of
+ * them however busy the machine (unslowed, six went out within a few milliseconds).
+ */
+async function slowFront(t: { after(fn: () => unknown): void }, port: number, target: number): Promise<void> {
+  const sockets = new Set<net.Socket>();
+  const front = net.createServer((client) => {
+    const upstream = net.connect(target, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    let chain = Promise.resolve();
+    client.on('data', (chunk: Buffer) => {
+      chain = chain.then(() => new Promise((r) => setTimeout(r, 150))).then(() => void upstream.write(chunk));
+    });
+    upstream.pipe(client);
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const s of [client, upstream]) s.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve, reject) => front.once('error', reject).listen(port, '127.0.0.1', () => resolve()));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    front.close();
+  });
 }
 
 async function killed(p: Proc): Promise<void> {
@@ -103,8 +132,10 @@ test('kill -9 during offline provisioning and during the reconcile: nothing lost
   const backAt = Date.now();
 
   // The server comes back; kill -9 the moment the first of the device's messages has reached it.
-  const again = startDockhand(t, ['server', '--data', serverData, '--host', '127.0.0.1', '--port', port]);
-  await waitFor('the server to listen again', () => again.out().includes('listening on'), 30_000);
+  // The server comes back at its address, behind a front that slows what the station sends.
+  const again = startDockhand(t, ['server', '--data', serverData, '--host', '127.0.0.1', '--port', '0']);
+  const againAt = await waitFor('the server to listen again', () => /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(again.out()), 30_000);
+  await slowFront(t, Number(port), Number(againAt[1]));
   const reconciling = station(fresh.pair.a);
   // The new device's own line: the known device may still have a message of its own queued from its kill
   // (the first station died once the kit was ready, not once the known device had reported everything).

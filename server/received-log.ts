@@ -63,13 +63,14 @@ export function statusKey(deviceId: string, m: Pick<StatusEntry, 'packageID' | '
 
 /**
  * Records the items in one transaction. Returns, per item, whether it was new: a status message whose key
- * is already recorded is not stored again.
+ * is already recorded is not stored again. `json[i]`, when given, is item i's JSON already made (a large
+ * report's, by jsonInSlices, so that making it did not hold the event loop).
  */
-export function appendReceived(db: Db, deviceId: string, receivedAt: string, items: ReceivedItem[]): boolean[] {
+export function appendReceived(db: Db, deviceId: string, receivedAt: string, items: ReceivedItem[], json: ReadonlyArray<string | undefined> = []): boolean[] {
   const stmt = prepared(db, 'INSERT OR IGNORE INTO received (kind, device_id, received_at, data, dedup_key) VALUES (?, ?, ?, ?, ?)');
-  return db.transaction(() => items.map((item) => {
+  return db.transaction(() => items.map((item, i) => {
     const key = item.kind === 'status' ? statusKey(deviceId, item) : null;
-    return stmt.run(item.kind, deviceId, receivedAt, JSON.stringify(item), key).changes > 0;
+    return stmt.run(item.kind, deviceId, receivedAt, json[i] ?? JSON.stringify(item), key).changes > 0;
   }))();
 }
 

@@ -3,13 +3,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FileReport, Inventory } from '../../shared/protocol/types.js';
 import type { ServerContext } from '../context.js';
-import { appendReceived } from '../received-log.js';
+import { appendReceived, type ReceivedItem } from '../received-log.js';
+import { jsonInSlices } from '../json-in-slices.js';
 import { sendEmpty } from '../http-io.js';
 import { storeCollectedFile } from '../collected-files.js';
 import { printable } from '../input-error.js';
 
 export async function handleSoftwareInventory(ctx: ServerContext, res: ServerResponse, deviceId: string, report: FileReport): Promise<void> {
-  await ctx.writes.run(() => appendReceived(ctx.db, deviceId, ctx.now().toISOString(), [{ kind: 'softwareInventory', report }]));
+  const item: ReceivedItem = { kind: 'softwareInventory', report };
+  const json = await jsonInSlices(item); // up to 32 MB of it: made without holding the other devices up
+  await ctx.writes.run(() => appendReceived(ctx.db, deviceId, ctx.now().toISOString(), [item], [json]));
   sendEmpty(res);
 }
 

@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { threadId } from 'node:worker_threads';
+import { holds } from '../helpers/event-loop.js';
 import {
   buildFileReport, buildPollResponse, MAX_POLL_RESPONSE_BYTES, MAX_REPORT_BYTES, parseFileReport, parsePollResponse, ProtocolError,
 } from '../../shared/protocol/index.js';
@@ -36,34 +37,6 @@ function maximumReport(): { value: FileReport; bytes: Buffer } {
   const bytes = Buffer.from(buildFileReport(value));
   assert.ok(bytes.length <= MAX_REPORT_BYTES && bytes.length > MAX_REPORT_BYTES - perFile, `${bytes.length} bytes`);
   return { value, bytes };
-}
-
-/** Runs `work` while a probe records the main thread's CPU time between consecutive ticks of the event loop. */
-async function holds<T>(work: () => Promise<T>): Promise<{ result: T; ticks: number; longestCpuMs: number; longestWallMs: number }> {
-  let ticks = 0;
-  let longestCpuMs = 0;
-  let longestWallMs = 0;
-  let running = true;
-  let lastCpu = process.threadCpuUsage();
-  let lastWall = performance.now();
-  const probe = (): void => {
-    const cpu = process.threadCpuUsage(lastCpu);
-    const now = performance.now();
-    longestCpuMs = Math.max(longestCpuMs, (cpu.user + cpu.system) / 1000);
-    longestWallMs = Math.max(longestWallMs, now - lastWall);
-    ticks += 1;
-    lastCpu = process.threadCpuUsage();
-    lastWall = now;
-    if (running) setTimeout(probe, 1);
-  };
-  setTimeout(probe, 1);
-  try {
-    const result = await work();
-    probe();
-    return { result, ticks, longestCpuMs, longestWallMs };
-  } finally {
-    running = false;
-  }
 }
 
 // The bound: slices are 15 ms and an inline parse of a maximum-size document takes seconds. 250 ms leaves room

@@ -1,0 +1,86 @@
+// Benchmark: how close any Node download can come to curl on this machine, as a floor for item 1 of issue 11
+// (the station's whole install against curl). Against the same `dockhand server` on loopback, in interleaved
+// rounds, `sync` before each run: curl fetching into a file; bench/floor/raw-get.mjs (a plain socket read into
+// one reused buffer, synchronous writes) with the SHA-256 and the final fdatasync the station needs, and
+// without them. No protocol, no database, no checkpoint: what is left is Node, the hash and the disk.
+//
+//   npm run bench:floor -- [--mib 1024] [--rounds 4]
+//
+// Prints per variant the median (range) of wall time and CPU time, and the ratio to curl in the same round.
+import { createHash, randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { dockhandSync, loadAverage, measured, prepareCli, repo, requireTool, span, startServer, type ProcessCost } from './common.js';
+
+const { values } = parseArgs({ options: { mib: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '4' } } });
+const MIB = Number(values.mib);
+const ROUNDS = Math.max(1, Number(values.rounds));
+const dir = mkdtempSync(path.join(os.tmpdir(), 'dockhand-bench-floor-'));
+const rawGet = path.join(repo, 'bench', 'floor', 'raw-get.mjs');
+
+const VARIANTS: Array<{ name: string; env: Record<string, string> | null }> = [
+  { name: 'curl', env: null },
+  { name: 'node socket + SHA-256 + fdatasync', env: {} },
+  { name: 'node socket + SHA-256', env: { FLOOR_SYNC: '0' } },
+  { name: 'node socket alone', env: { FLOOR_SYNC: '0', FLOOR_HASH: '0' } },
+];
+
+async function main(): Promise<void> {
+  await prepareCli();
+  requireTool('curl', ['--version'], 'curl');
+  console.log(`load average at start ${loadAverage()} (${os.cpus().length} CPUs)`);
+  const file = path.join(dir, 'package.bin');
+  const hash = createHash('sha256');
+  const out = createWriteStream(file);
+  for (let i = 0; i < MIB; i += 1) {
+    const chunk = randomBytes(1024 * 1024);
+    hash.update(chunk);
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((r) => out.end(r));
+  const sha = hash.digest('hex');
+  const serverData = path.join(dir, 'server');
+  const id = dockhandSync(['server', 'package', 'add', '--data', serverData, '--file', file, '--name', `Floor ${MIB} MiB`]);
+  rmSync(file);
+  const server = await startServer(serverData);
+  const url = `${server.url}/packages/${id}/package.bin`;
+  const results = new Map<string, ProcessCost[]>(VARIANTS.map((v) => [v.name, []]));
+  try {
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
+      const line: string[] = [];
+      for (const v of order) {
+        spawnSync('sync');
+        const target = path.join(dir, 'got.bin');
+        const cost = v.env === null
+          ? await measured('curl', ['-sS', '--fail', '-o', target, url])
+          : await measured(process.execPath, [rawGet, url, target], { env: { ...process.env, ...v.env } });
+        if (cost.code !== 0 || statSync(target).size !== MIB * 1024 * 1024) throw new Error(`${v.name} failed: ${cost.out}`);
+        if (v.env !== null && v.env.FLOOR_HASH !== '0' && !cost.out.includes(sha)) throw new Error(`${v.name}: wrong SHA-256: ${cost.out}`);
+        rmSync(target);
+        results.get(v.name)!.push(cost);
+        line.push(`${v.name} ${(cost.wallMs / 1000).toFixed(2)} s`);
+      }
+      console.log(`  round ${round + 1}: ${line.join(', ')}; load ${loadAverage()}`);
+    }
+  } finally {
+    await server.stop();
+  }
+  const curl = results.get('curl')!;
+  console.log(`\n${MIB} MiB over http://127.0.0.1, ${ROUNDS} interleaved rounds, median (range)`);
+  for (const v of VARIANTS) {
+    const r = results.get(v.name)!;
+    const ratio = v.env === null ? '' : `   ÷ curl ${span(r.map((x, i) => x.wallMs / curl[i]!.wallMs))}×`;
+    console.log(`  ${v.name.padEnd(34)} wall ${span(r.map((x) => x.wallMs / 1000))} s   CPU ${span(r.map((x) => x.cpuS))} s${ratio}`);
+  }
+  console.log(`\nload average at end ${loadAverage()}`);
+}
+
+try {
+  await main();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

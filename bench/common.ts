@@ -1,7 +1,8 @@
 // What the benchmarks share: medians and ranges, whole-process measurements (wall time, CPU time and peak
 // memory through GNU time), the load average to print beside every figure, and starting `dockhand` commands.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureCli } from '../scripts/build-cli.js';
@@ -16,6 +17,19 @@ export const benchEnv = { ...process.env, PATH: `${path.join(repo, 'node_modules
  */
 export async function prepareCli(): Promise<void> {
   await ensureCli(repo);
+}
+
+/** Writes `mib` MiB of random bytes to `file`; resolves with their SHA-256 (hex). */
+export async function makePackage(file: string, mib: number): Promise<string> {
+  const hash = createHash('sha256');
+  const out = createWriteStream(file);
+  for (let i = 0; i < mib; i += 1) {
+    const chunk = randomBytes(1024 * 1024);
+    hash.update(chunk);
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((r) => out.end(r));
+  return hash.digest('hex');
 }
 
 export function median(xs: readonly number[]): number {

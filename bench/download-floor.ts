@@ -7,13 +7,12 @@
 //   npm run bench:floor -- [--mib 1024] [--rounds 4]
 //
 // Prints per variant the median (range) of wall time and CPU time, and the ratio to curl in the same round.
-import { createHash, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { dockhandSync, loadAverage, measured, prepareCli, repo, requireTool, span, startServer, type ProcessCost } from './common.js';
+import { dockhandSync, loadAverage, makePackage, measured, prepareCli, repo, requireTool, span, startServer, type ProcessCost } from './common.js';
 
 const { values } = parseArgs({ options: { mib: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '4' } } });
 const MIB = Number(values.mib);
@@ -33,15 +32,7 @@ async function main(): Promise<void> {
   requireTool('curl', ['--version'], 'curl');
   console.log(`load average at start ${loadAverage()} (${os.cpus().length} CPUs)`);
   const file = path.join(dir, 'package.bin');
-  const hash = createHash('sha256');
-  const out = createWriteStream(file);
-  for (let i = 0; i < MIB; i += 1) {
-    const chunk = randomBytes(1024 * 1024);
-    hash.update(chunk);
-    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-  }
-  await new Promise<void>((r) => out.end(r));
-  const sha = hash.digest('hex');
+  const sha = await makePackage(file, MIB);
   const serverData = path.join(dir, 'server');
   const id = dockhandSync(['server', 'package', 'add', '--data', serverData, '--file', file, '--name', `Floor ${MIB} MiB`]);
   rmSync(file);

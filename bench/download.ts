@@ -13,32 +13,19 @@
 // the package's SHA-256 and flushed to disk), install into its folder (a hard link: checked), statuses 11031
 // and 11035. curl only fetches into a file. --engine adds the station's downloader alone, in this process.
 // docs/performance.md has figures and the profile behind them.
-import { createHash, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { downloadResumable, type TransferCheckpoint } from '../electron/engine/transfer/download.js';
 import { startFaultProxy } from '../test/helpers/fault-proxy.js';
-import { dockhandCli, dockhandSync, loadAverage, measured, prepareCli, requireTool, span, startServer, type ProcessCost } from './common.js';
+import { dockhandCli, dockhandSync, loadAverage, makePackage, measured, prepareCli, requireTool, span, startServer, type ProcessCost } from './common.js';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '256,1024' }, pairs: { type: 'string', default: '5' }, engine: { type: 'boolean', default: false } } });
 const SIZES = values.sizes!.split(',').map(Number);
 const PAIRS = Math.max(1, Number(values.pairs));
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dockhand-bench-download-'));
-
-async function makePackage(file: string, mib: number): Promise<string> {
-  const hash = createHash('sha256');
-  const out = createWriteStream(file);
-  for (let i = 0; i < mib; i += 1) {
-    const chunk = randomBytes(1024 * 1024);
-    hash.update(chunk);
-    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-  }
-  await new Promise<void>((r) => out.end(r));
-  return hash.digest('hex');
-}
 
 interface SizeResult {
   mib: number;

@@ -4,7 +4,7 @@
 // a subtree of fewer than SMALL_VALUES values in one JSON.stringify call, anything larger element by element
 // or property by property — and the event loop is given back every SLICE_MS. The text is JSON.stringify's
 // for the plain data the protocol readers produce (objects, arrays, strings, numbers, booleans, null).
-import { SLICE_MS, SliceClock, yieldToEventLoop } from '../shared/protocol/work-slices.js';
+import { runInSlices, SLICE_MS, SliceClock } from '../shared/protocol/work-slices.js';
 
 /** A subtree with fewer values than this is written by one JSON.stringify call (well under a millisecond). */
 const SMALL_VALUES = 2000;
@@ -58,19 +58,19 @@ export async function jsonInSlices(value: unknown, sliceMs = SLICE_MS): Promise<
   // hundred thousand pieces (that join alone held the loop for 60–80 ms).
   const chunks: string[] = [];
   const out: string[] = [];
+  const next = pieces(value);
   const clock = new SliceClock(16);
-  let deadline = performance.now() + sliceMs;
-  for (const piece of pieces(value)) {
-    out.push(piece);
-    if (out.length === 4096) {
-      chunks.push(out.join(''));
-      out.length = 0;
+  await runInSlices((deadline) => {
+    for (let piece = next.next(); !piece.done; piece = next.next()) {
+      out.push(piece.value);
+      if (out.length === 4096) {
+        chunks.push(out.join(''));
+        out.length = 0;
+      }
+      if (clock.due(deadline)) return false;
     }
-    if (clock.due(deadline)) {
-      await yieldToEventLoop();
-      deadline = performance.now() + sliceMs;
-    }
-  }
+    return true;
+  }, sliceMs);
   chunks.push(out.join(''));
   return chunks.join('');
 }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
+import tls from 'node:tls';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -13,6 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { downloadResumable, type DownloadOptions, type DownloadResult, type TransferCheckpoint } from '../../electron/engine/transfer/download.js';
 import { RateLimiter } from '../../electron/engine/transfer/rate-limiter.js';
+import { openExchange } from '../../electron/engine/transfer/http-exchange.js';
+import { pumpBody } from '../../electron/engine/transfer/body-pump.js';
 import { DockhandError, type ErrorCode } from '../../shared/model/errors.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 
@@ -34,20 +37,22 @@ class RangeServer {
   readonly files = new Map<string, Pkg>();
   readonly served: Served[] = [];
   directives: Directive[] = [];
-  private constructor(private readonly server: http.Server, readonly port: number) {}
+  private constructor(private readonly server: http.Server, readonly port: number, private readonly scheme: 'http' | 'https') {}
 
-  static async start(t: TestContext): Promise<RangeServer> {
+  /** With `tls`, the server speaks HTTPS with that key and certificate. */
+  static async start(t: TestContext, tls?: { key: Buffer; cert: Buffer }): Promise<RangeServer> {
     let self: RangeServer | null = null;
-    const server = http.createServer((req, res) => void self?.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void self?.handle(req, res);
+    const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    self = new RangeServer(server, (server.address() as net.AddressInfo).port);
+    self = new RangeServer(server, (server.address() as net.AddressInfo).port, tls ? 'https' : 'http');
     const s = self;
     t.after(() => s.close());
     return self;
   }
 
   url(p: string): string {
-    return `http://127.0.0.1:${this.port}${p}`;
+    return `${this.scheme}://127.0.0.1:${this.port}${p}`;
   }
 
   put(p: string, body: Buffer, etag: string | null = `"${createHash('md5').update(body).digest('hex')}"`, lastModified: string | null = null): Buffer {
@@ -122,7 +127,17 @@ class RangeServer {
     for (let at = 0; at < upTo && !res.destroyed; at += 64 * KiB) {
       const piece = body.subarray(at, Math.min(upTo, at + 64 * KiB));
       rec.bodyBytes += piece.length;
-      if (!res.write(piece)) await new Promise((r) => { res.once('drain', r); res.once('close', r); });
+      if (!res.write(piece)) {
+        await new Promise<void>((r) => {
+          const go = (): void => {
+            res.off('drain', go);
+            res.off('close', go);
+            r();
+          };
+          res.once('drain', go);
+          res.once('close', go);
+        });
+      }
       if (d.paceMs) await new Promise((r) => setTimeout(r, d.paceMs)); // a slow server: one piece per paceMs
     }
     if (d.cutAfter !== undefined) res.socket?.end(); // FIN after the bytes written: a cut connection
@@ -609,6 +624,54 @@ test('https: a server whose certificate is not trusted is a TLS error (not an ou
   const { err } = await failing({ url: `https://127.0.0.1:${port}/pkg.cab`, partPath: path.join(dir, 'p.part'), checkpoint: null }, 'TLS');
   assert.equal(err.transient, false);
   assert.match(err.message, /^the server's certificate is not trusted \(self-signed\): the secure connection to 127\.0\.0\.1:\d+ was refused \(DEPTH_ZERO_SELF_SIGNED_CERT\); install the server's certificate authority/);
+});
+
+test('https: from a trusted server the package arrives whole, and a cut download resumes over TLS from the cut byte', async (t) => {
+  const dir = await tempDir(t);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+  const cert = await readFile(path.join(dir, 'cert.pem'));
+  // Trusted as NODE_EXTRA_CA_CERTS would make it, for this process only while the test runs.
+  const before = tls.getCACertificates('default');
+  tls.setDefaultCACertificates([...before, cert.toString()]);
+  t.after(() => tls.setDefaultCACertificates(before));
+  timersBefore = timers();
+  const srv = await RangeServer.start(t, { key: await readFile(path.join(dir, 'key.pem')), cert });
+  const body = srv.put('/pkg/secure.cab', randomBytes(3 * 1024 * KiB));
+  const url = srv.url('/pkg/secure.cab');
+  const partPath = path.join(dir, 'cache', 'secure.cab.part');
+  srv.directives = [{ kind: 'normal', cutAfter: 1200 * KiB }];
+  const first = await failing({ url, partPath, checkpoint: null, expectedSize: body.length, sha256: sha(body) }, 'NETWORK');
+  assert.equal(fileSize(partPath), 1200 * KiB, 'every byte that came through TLS before the cut is kept');
+  const r = await download({ url, partPath, checkpoint: last(first.run), expectedSize: body.length, sha256: sha(body) });
+  assert.equal(r.resumedFrom, 1200 * KiB);
+  assert.equal(r.sha256, sha(body));
+  assert.equal(srv.served[1]?.headers.range, `bytes=${1200 * KiB}-`);
+  assert.deepEqual(srv.sent(), [1200 * KiB, body.length - 1200 * KiB], 'no byte was fetched twice');
+  await noOpenConnections(srv);
+});
+
+test('the body is read straight into the pump\'s blocks: only bytes that came before it had a place are copied', async (t) => {
+  const { srv, body, url } = await fixture(t, 8 * 1024 * KiB);
+  const pump = async (): Promise<{ copied: number; hash: string }> => {
+    const exchange = await openExchange(new URL(url), { headers: {}, maxRedirects: 0, stallTimeoutMs: 5000 });
+    const hash = createHash('sha256');
+    const stats = { copiedBytes: -1 };
+    const n = await pumpBody({ exchange, limit: Infinity, stallTimeoutMs: 5000, stats, sink: async (bytes) => void hash.update(bytes) });
+    assert.equal(n, body.length);
+    return { copied: stats.copiedBytes, hash: hash.digest('hex') };
+  };
+  const plain = await pump();
+  assert.equal(plain.hash, sha(body));
+  // What came with the head, and the one read whose buffer was chosen before the pump gave its blocks.
+  assert.ok(plain.copied <= 512 * KiB, `${plain.copied} of ${body.length} bytes were copied`);
+  srv.directives = [{ kind: 'normal', chunked: true }];
+  const chunked = await pump();
+  assert.equal(chunked.hash, sha(body));
+  // A chunked body's data sits between chunk lines, so most pieces are moved into place (a piece that starts
+  // a read lands where it belongs).
+  assert.ok(chunked.copied > body.length / 2, `only ${chunked.copied} of ${body.length} bytes of a chunked body were copied`);
+  await noOpenConnections(srv);
 });
 
 test('redirects are followed (the checkpoint keeps the location URL); loops and non-http targets are refused', async (t) => {

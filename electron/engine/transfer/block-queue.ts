@@ -1,6 +1,11 @@
 // The bytes of a response body between the socket and the disk, copied into a few reused blocks.
 //
-// Why copy: the socket hands over a fresh buffer (up to 64 KiB) per read. Kept in a queue until a block's
+// Most bytes are not copied at all: the socket reads straight into the free end of the last block
+// (space(), body-pump.ts and http-exchange.ts), and push() then only counts them. What is copied: bytes read
+// into another buffer (those that came with the response's head, a chunked body's data, which sits between
+// chunk lines), and every chunk of a source that cannot read into given memory.
+//
+// Why copy rather than queue the chunks themselves: a socket that allocates hands over a fresh buffer (up to 64 KiB) per read. Kept in a queue until a block's
 // worth has gathered, those buffers can live long enough to leave V8's young generation, and a gigabyte
 // of them then costs a full garbage collection every few dozen megabytes (measured with a queue of
 // buffers: 23 full collections per GiB). Copied at once into a block, each socket
@@ -26,8 +31,14 @@ export class BlockQueue {
   readonly #blocks: Block[] = [];
   readonly #free: Buffer[] = [];
   #size = 0;
+  #copied = 0;
 
   constructor(readonly blockBytes: number, private readonly keepFree: number) {}
+
+  /** Bytes push() had to copy (the rest were read in place through space()). */
+  get copiedBytes(): number {
+    return this.#copied;
+  }
 
   /** Bytes queued and not yet taken. */
   get size(): number {
@@ -46,7 +57,28 @@ export class BlockQueue {
     return front !== undefined && front.filled === this.blockBytes;
   }
 
+  /**
+   * The free end of the last block (of a new one when it is full): where the socket can read the next bytes
+   * so that push() finds them already in place. It stays valid until the next push.
+   */
+  space(): Buffer {
+    let tail = this.#blocks[this.#blocks.length - 1];
+    if (!tail || tail.filled === this.blockBytes) {
+      tail = { buf: this.#free.pop() ?? Buffer.allocUnsafe(this.blockBytes), filled: 0, taken: 0 };
+      this.#blocks.push(tail);
+    }
+    return tail.buf.subarray(tail.filled);
+  }
+
   push(chunk: Uint8Array): void {
+    const tail = this.#blocks[this.#blocks.length - 1];
+    if (tail && chunk.buffer === tail.buf.buffer && chunk.byteOffset === tail.buf.byteOffset + tail.filled && chunk.length <= this.blockBytes - tail.filled) {
+      // Read straight into space(): the bytes are where they belong, nothing to copy.
+      tail.filled += chunk.length;
+      this.#size += chunk.length;
+      return;
+    }
+    this.#copied += chunk.length;
     let at = 0;
     while (at < chunk.length) {
       let tail = this.#blocks[this.#blocks.length - 1];

@@ -1,14 +1,14 @@
 // Moves a response body into a sink (the partial file) with backpressure, the rate limit, a stall timer
-// and abort. Why it is built on 'data' events and its own queue rather than on pause-per-chunk:
-// node:http discards whatever sits in a paused response's buffer when the server closes the connection,
-// so bytes the server really sent would be lost and re-downloaded. Taking every chunk into our own queue
-// (pausing the response only when that queue is large) means a cut keeps everything that arrived.
+// and abort. Every byte that arrives goes into the pump's own queue at once, and the connection is paused
+// only when that queue is large: whatever a cut leaves behind has already been taken, so bytes the server
+// really sent are never lost and fetched again.
 //
-// Batches: the socket delivers up to 64 KiB at a time. Arriving bytes are copied into blocks of
-// `batchBytes` (256 KiB; block-queue.ts says why they are copied) and the sink is handed a whole block,
-// written while the next one fills: a quarter of the system calls and thread-pool round trips of a write
-// per read, while a block is still small enough to stay in the CPU's cache from the copy through the hash
-// to the write (a megabyte is not). A partly filled block goes once its
+// Batches: the socket reads straight into the free end of the queue's last block (BodySource.readInto,
+// block-queue.ts), so most bytes are never copied, and the sink is handed a whole block of `batchBytes`
+// (256 KiB), written while the next one fills. That is a quarter of the system calls and thread-pool round
+// trips of a write per 64 KiB read, while a block is still small enough to stay in the CPU's cache from the
+// socket read through the hash to the write: blocks of 1 MiB cost more system time than they save in round
+// trips (docs/performance.md). A partly filled block goes once its
 // first byte has waited `holdMs` (a slow or rate-limited transfer still reaches the disk within a fraction
 // of a second), and everything queued goes at the end and on a failure that keeps the bytes. With a rate
 // limit the sink is handed at most a quarter second of the rate at a time, so the limit stays smooth.
@@ -42,6 +42,8 @@ export interface PumpOptions {
   /** Bytes gathered before the sink is called (default 256 KiB), and how long fewer may wait (250 ms). */
   batchBytes?: number;
   holdMs?: number;
+  /** Filled in when the pump settles: body bytes that had to be copied on their way to the sink. */
+  stats?: { copiedBytes: number };
 }
 
 const DEFAULT_HIGH_WATER = 1024 * 1024;
@@ -61,7 +63,7 @@ function isParseError(err: unknown): boolean {
 /** Resolves with the body length once every byte is in the sink; rejects only after the sink is idle. */
 export function pumpBody(o: PumpOptions): Promise<number> {
   const { exchange, limiter, signal } = o;
-  const res = exchange.res;
+  const body = exchange.body;
   const highWater = o.highWaterBytes ?? DEFAULT_HIGH_WATER;
   const holdMs = o.holdMs ?? DEFAULT_HOLD_MS;
   const blockBytes = o.batchBytes ?? DEFAULT_BATCH;
@@ -125,19 +127,18 @@ export function pumpBody(o: PumpOptions): Promise<number> {
     };
 
     function cleanup(): void {
+      if (o.stats) o.stats.copiedBytes = queue.copiedBytes;
       disarm();
       stopSpeedWindow();
       clearTimeout(holdTimer);
       signal?.removeEventListener('abort', onAbort);
-      res.off('data', onData);
-      res.off('end', onEnd);
       exchange.close();
     }
 
     function fail(err: unknown): void {
       if (failure !== null || settled) return;
       // Extra bytes after a complete body make the HTTP parser fail: the server sent more than it said.
-      failure = isParseError(err) && res.complete ? new BodyOverflow(o.limit, null) : err;
+      failure = isParseError(err) && body.complete ? new BodyOverflow(o.limit, null) : err;
       if (!keepsQueuedBytes(failure)) queue.clear();
       limiterStop.abort();
       cleanup();
@@ -177,7 +178,7 @@ export function pumpBody(o: PumpOptions): Promise<number> {
           const view = queue.take(max)!;
           if (paused && failure === null && queue.size <= highWater / 2) {
             paused = false;
-            res.resume();
+            body.resume();
             arm();
             startSpeedWindow();
           }
@@ -209,7 +210,7 @@ export function pumpBody(o: PumpOptions): Promise<number> {
       queue.push(chunk);
       if (queue.size >= highWater && !paused) {
         paused = true;
-        res.pause();
+        body.pause();
         disarm(); // we are not waiting for the server while we hold the response back
         stopSpeedWindow();
       } else if (!paused) {
@@ -233,9 +234,9 @@ export function pumpBody(o: PumpOptions): Promise<number> {
     exchange.onFailure((err) => fail(err)); // may fail at once: the connection can die before we listen
     if (failure !== null) return;
     signal?.addEventListener('abort', onAbort, { once: true });
-    res.on('data', onData);
-    res.on('end', onEnd);
     arm();
     startSpeedWindow();
+    body.readInto(() => queue.space()); // the socket reads into the blocks: no copy (block-queue.ts)
+    body.start(onData, onEnd); // bytes that came with the head are delivered at once, and may fail the pump
   });
 }

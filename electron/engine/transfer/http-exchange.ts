@@ -1,31 +1,43 @@
-// One GET for package bytes over node:http / node:https, following redirects, and the response headers
-// the resume logic reads (Content-Range, validators). Streams are used directly rather than fetch() so
-// the body can be read with backpressure into the partial file.
+// One GET for package bytes over HTTP/1.1 (plain or TLS), following redirects, and the response headers
+// the resume logic reads (Content-Range, validators). The connection and its reading are the station's own
+// (http1-response.ts says why): the socket reads into one reused buffer (net's `onread`), the response is
+// parsed from there, and the body is handed on as views of that buffer, so no byte is allocated per read.
 
-import type { ClientRequest, IncomingMessage } from 'node:http';
-import http from '../node-http.js';
-import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
 import { DockhandError } from '../../../shared/model/errors.js';
 import { StallTimeout, TransferAborted } from './transfer-errors.js';
+import { ResponseReader, type ResponseHead } from './http1-response.js';
 
-/** A request and its response; every error either of them emits later is caught and reported once. */
+// One socket read lands here; a read of 256 KiB is a whole block of the body pump (body-pump.ts).
+const READ_BUFFER_BYTES = 256 * 1024;
+
+/** The body of an answer, delivered once `start` is called, with backpressure. */
+export interface BodySource {
+  /** The whole body arrived. */
+  readonly complete: boolean;
+  /** `data` gets each piece as a view valid only during the call; `end` once the body is whole. */
+  start(data: (bytes: Buffer) => void, end: () => void): void;
+  /** Where the following socket reads should land (body-pump.ts: the free end of its last block). */
+  readInto(space: () => Buffer): void;
+  /** Stops reading from the connection (the pieces of a read already made are still delivered). */
+  pause(): void;
+  resume(): void;
+}
+
+/** A request and its answer; every error the connection meets later is caught and reported once. */
 export class Exchange {
   #failure: unknown = null;
   #listener: ((err: unknown) => void) | null = null;
 
-  constructor(readonly req: ClientRequest, readonly res: IncomingMessage, readonly url: URL) {
-    // Listeners stay for the sockets' whole life: an error after we stopped listening must not crash.
-    req.on('error', (err) => this.fail(err));
-    res.on('error', (err) => this.fail(err));
-  }
+  constructor(readonly url: URL, readonly body: BodySource & { destroy(): void }, private readonly head: ResponseHead) {}
 
   get status(): number {
-    return this.res.statusCode ?? 0;
+    return this.head.status;
   }
 
   header(name: string): string | undefined {
-    const v = this.res.headers[name.toLowerCase()];
-    return Array.isArray(v) ? v[0] : v;
+    return this.head.headers.get(name.toLowerCase());
   }
 
   /** Calls `listener` with the first failure (at once if there already was one). */
@@ -40,10 +52,9 @@ export class Exchange {
     this.#listener?.(err);
   }
 
-  /** Releases the connection (agent-less requests own their socket, so this closes it). */
+  /** Closes the connection (each download has its own; nothing lingers in a pool). */
   close(): void {
-    this.res.destroy();
-    this.req.destroy();
+    this.body.destroy();
   }
 }
 
@@ -76,26 +87,155 @@ export function hostOf(url: URL): string {
   return `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
 }
 
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** The request's bytes. A header that could split the request (CR, LF) is refused, as node:http refuses it. */
+export function requestText(url: URL, headers: Record<string, string>): string {
+  const fields: Array<[string, string]> = [['Host', url.host], ['Accept-Encoding', 'identity']];
+  for (const [name, value] of Object.entries(headers)) {
+    if (['host', 'connection', 'accept-encoding'].includes(name.toLowerCase())) continue;
+    fields.push([name, value]);
+  }
+  fields.push(['Connection', 'close']);
+  for (const [name, value] of fields) {
+    if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(value)) {
+      throw Object.assign(new TypeError(`Invalid character in header content ["${name}"]`), { code: 'ERR_INVALID_CHAR' });
+    }
+  }
+  return `GET ${url.pathname}${url.search} HTTP/1.1\r\n${fields.map(([n, v]) => `${n}: ${v}\r\n`).join('')}\r\n`;
+}
+
+/**
+ * One connection carrying one GET. Its socket reads into one reused buffer; the reader turns what arrives
+ * into the head and views of the body. Between the head and `start`, reading stops, and body bytes that
+ * came with the head are kept as copies: the caller decides what to do with the answer first.
+ */
+class Connection implements BodySource {
+  readonly #socket: net.Socket;
+  readonly #reader: ResponseReader;
+  #early: Buffer[] = [];
+  #earlyEnd = false;
+  #data: ((bytes: Buffer) => void) | null = null;
+  #end: (() => void) | null = null;
+  #headSeen = false;
+  #paused = false;
+  #closed = false;
+  #scratch = Buffer.allocUnsafe(READ_BUFFER_BYTES); // the head, and reads before the body has a place
+  #space: (() => Buffer) | null = null;
+
+  constructor(url: URL, request: string, private readonly events: { head(head: ResponseHead): void; error(err: unknown): void }) {
+    this.#reader = new ResponseReader({
+      head: (head) => {
+        this.#headSeen = true;
+        this.#socket.pause();
+        events.head(head);
+      },
+      body: (bytes) => {
+        if (this.#closed) return;
+        if (this.#data) this.#data(bytes);
+        else this.#early.push(Buffer.from(bytes));
+      },
+      end: () => {
+        if (this.#end) this.#end();
+        else this.#earlyEnd = true;
+      },
+    });
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    // `buffer` is asked for the memory of each next read (net's onread): the scratch buffer until readInto().
+    const onread = { buffer: (): Buffer => this.#space?.() ?? this.#scratch, callback: (n: number, buf: Buffer): boolean => this.#read(buf.subarray(0, n)) };
+    const send = (): void => void this.#socket.write(request);
+    this.#socket = url.protocol === 'https:'
+      // tls.connect takes `onread` as net.connect does (documented; missing from @types/node's ConnectionOptions).
+      ? tls.connect({ host, port, onread, ...(net.isIP(host) ? {} : { servername: host }) } as tls.ConnectionOptions, send)
+      : net.connect({ host, port, onread }, send);
+    this.#socket.on('error', (err) => this.#fail(err));
+    this.#socket.on('end', () => {
+      try {
+        this.#reader.eof();
+      } catch (err) {
+        this.#fail(err);
+      }
+    });
+    this.#socket.on('close', () => {
+      if (!this.#reader.complete) this.#fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    });
+  }
+
+  get complete(): boolean {
+    return this.#reader.complete;
+  }
+
+  readInto(space: () => Buffer): void {
+    this.#space = space;
+  }
+
+  start(data: (bytes: Buffer) => void, end: () => void): void {
+    this.#data = data;
+    this.#end = end;
+    for (const bytes of this.#early.splice(0)) if (!this.#closed) data(bytes);
+    if (this.#earlyEnd) return end();
+    if (!this.#paused && !this.#closed) this.#socket.resume();
+  }
+
+  pause(): void {
+    this.#paused = true;
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    if (this.#data !== null && !this.#closed) this.#socket.resume();
+  }
+
+  destroy(): void {
+    this.#closed = true;
+    this.#socket.destroy();
+  }
+
+  // One socket read: returning false stops reading (paused, or waiting for start).
+  #read(view: Buffer): boolean {
+    try {
+      this.#reader.feed(view);
+    } catch (err) {
+      this.#fail(err);
+      return false;
+    }
+    return !this.#paused && !(this.#headSeen && this.#data === null);
+  }
+
+  #fail(err: unknown): void {
+    if (this.#closed) return;
+    this.destroy();
+    this.events.error(err);
+  }
+}
+
 function requestOnce(url: URL, o: RequestOptions): Promise<Exchange> {
   return new Promise((resolve, reject) => {
-    const lib = url.protocol === 'https:' ? https : http;
-    // agent: false gives this download its own socket, closed with the response: nothing lingers in a pool.
-    const req = lib.get(url, { headers: { 'accept-encoding': 'identity', ...o.headers }, agent: false });
     let done = false;
-    const finish = (err: unknown, exchange?: Exchange): void => {
+    let exchange: Exchange | null = null;
+    const finish = (err: unknown): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
       if (exchange) return resolve(exchange);
-      req.destroy();
+      conn?.destroy();
       reject(err);
     };
+    const request = requestText(url, o.headers);
+    const conn: Connection = new Connection(url, request, {
+      head: (head) => {
+        exchange = new Exchange(url, conn, head);
+        finish(null);
+      },
+      error: (err) => (exchange ? exchange.fail(err) : finish(err)),
+    });
     const onAbort = (): void => finish(new TransferAborted());
     const timer = setTimeout(() => finish(new StallTimeout(o.stallTimeoutMs)), o.stallTimeoutMs);
     o.signal?.addEventListener('abort', onAbort, { once: true });
-    req.on('error', (err) => finish(err));
-    req.on('response', (res) => finish(null, new Exchange(req, res, url)));
   });
 }
 

@@ -1,0 +1,224 @@
+// Reads one HTTP/1.1 response (RFC 9112) from the bytes of a connection, as they arrive: the head (status
+// line and header fields), then the body by its framing — Content-Length, chunked, or until the server
+// closes. It owns no socket and no buffer: it is fed views and hands out views (http-exchange.ts wires it to
+// a socket that reads into one reused buffer).
+//
+// Why the station reads HTTP itself: package bytes are the one place where node:http's generality costs.
+// Its client allocates a fresh buffer for every socket read and pushes it through a parser and a stream:
+// per GiB, 16,000 buffers whose pages the allocator gives back and faults in again, and about a second of
+// CPU on a 2-core machine (docs/performance.md). A download needs a small, strict subset of HTTP: one GET,
+// `Connection: close`, no upgrade, no keep-alive.
+//
+// What is refused, and how: anything that is not HTTP/1.x, a head over 64 KiB, a header line that is not
+// `token: value`, Content-Length values that disagree, a chunk size that is not hex, and bytes after the end
+// of the body (the server sent more than it said). Each is an HttpParseError whose code starts with `HPE_`,
+// the prefix node:http's parser uses, so the transfer's error words (transfer-errors.ts) name it the same way.
+// Accepted as real servers send it: bare LF line ends, 1xx interim answers (skipped), a Transfer-Encoding
+// that overrides Content-Length, chunk extensions and trailers (ignored).
+
+export class HttpParseError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/** The connection ended before the answer did; the code is the one node:http gives (ECONNRESET). */
+export class ConnectionEnded extends Error {
+  readonly code = 'ECONNRESET';
+}
+
+export interface ResponseHead {
+  status: number;
+  /** Field names in lower case; a repeated field keeps its first value (what the download reads). */
+  headers: Map<string, string>;
+}
+
+export interface ResponseEvents {
+  head(head: ResponseHead): void;
+  /** A piece of the body; a view that is valid only during the call. */
+  body(bytes: Buffer): void;
+  end(): void;
+}
+
+const MAX_HEAD = 64 * 1024;
+const MAX_CHUNK_LINE = 4096;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+type Framing =
+  | { kind: 'length'; left: number }
+  | { kind: 'chunked'; state: 'size' | 'data' | 'data-end' | 'trailers'; left: number; line: string }
+  | { kind: 'close' }
+  | { kind: 'none' };
+
+export class ResponseReader {
+  #head: Buffer | null = Buffer.alloc(0); // head bytes gathered so far; null once the final head is read
+  #framing: Framing | null = null;
+  #complete = false;
+
+  constructor(private readonly on: ResponseEvents) {}
+
+  /** The whole body has arrived (nothing more may follow it). */
+  get complete(): boolean {
+    return this.#complete;
+  }
+
+  /** Feeds the next bytes of the connection; throws HttpParseError when they are not a valid answer. */
+  feed(bytes: Buffer): void {
+    let view = bytes;
+    while (this.#head !== null) {
+      const rest = this.#readHead(view);
+      if (rest === null) return;
+      view = rest;
+    }
+    if (view.length > 0) this.#readBody(view);
+  }
+
+  /** The server closed its side: ends a body that runs until the close, else the answer was cut short. */
+  eof(): void {
+    if (this.#complete) return;
+    if (this.#framing?.kind === 'close') return this.#finish();
+    throw new ConnectionEnded(this.#head !== null ? 'socket hang up' : 'aborted');
+  }
+
+  // Gathers the head; returns the bytes after it once it is whole (null while it is not).
+  #readHead(view: Buffer): Buffer | null {
+    const gathered = this.#head as Buffer;
+    const all = gathered.length === 0 ? view : Buffer.concat([gathered, view]);
+    const end = headEnd(all, Math.max(0, gathered.length - 3));
+    if (end === null) {
+      if (all.length > MAX_HEAD) throw new HttpParseError('HPE_HEADER_OVERFLOW', `the answer's head is longer than ${MAX_HEAD} bytes`);
+      this.#head = Buffer.from(all); // `view` is the caller's reused buffer: keep a copy
+      return null;
+    }
+    if (end.headLength > MAX_HEAD) throw new HttpParseError('HPE_HEADER_OVERFLOW', `the answer's head is longer than ${MAX_HEAD} bytes`);
+    const head = parseHead(all.subarray(0, end.headLength).toString('latin1'));
+    const rest = all.subarray(end.bodyStart);
+    if (head.status >= 100 && head.status < 200) {
+      // An interim answer (100 Continue, 103 Early Hints): the real one follows. 101 would switch protocols,
+      // which a GET without Upgrade never asked for.
+      if (head.status === 101) throw new HttpParseError('HPE_UNEXPECTED_UPGRADE', 'the server switched protocols, which the download never asked for');
+      this.#head = Buffer.alloc(0);
+      return rest.length > 0 ? rest : null;
+    }
+    this.#head = null;
+    this.#framing = framingOf(head);
+    this.on.head(head);
+    if (this.#framing.kind === 'none' || (this.#framing.kind === 'length' && this.#framing.left === 0)) this.#finish();
+    return rest;
+  }
+
+  #readBody(view: Buffer): void {
+    const framing = this.#framing as Framing;
+    if (this.#complete || framing.kind === 'none') throw afterBody();
+    if (framing.kind === 'close') return this.on.body(view);
+    if (framing.kind === 'length') {
+      const n = Math.min(framing.left, view.length);
+      framing.left -= n;
+      this.on.body(n === view.length ? view : view.subarray(0, n));
+      if (framing.left === 0) {
+        this.#complete = true; // before the throw below: the body is whole, what follows is extra
+        if (n < view.length) throw afterBody();
+        this.#finish();
+      }
+      return;
+    }
+    this.#readChunked(framing, view);
+  }
+
+  #readChunked(c: Extract<Framing, { kind: 'chunked' }>, view: Buffer): void {
+    let at = 0;
+    while (at < view.length) {
+      if (this.#complete) throw afterBody();
+      if (c.state === 'data') {
+        const n = Math.min(c.left, view.length - at);
+        this.on.body(view.subarray(at, at + n));
+        at += n;
+        c.left -= n;
+        if (c.left === 0) c.state = 'data-end';
+        continue;
+      }
+      // The other states read a line: gather up to its LF.
+      const lf = view.indexOf(0x0a, at);
+      const piece = view.subarray(at, lf < 0 ? view.length : lf).toString('latin1');
+      at = lf < 0 ? view.length : lf + 1;
+      c.line += piece;
+      if (c.line.length > (c.state === 'trailers' ? MAX_HEAD : MAX_CHUNK_LINE)) {
+        throw new HttpParseError('HPE_CHUNK_EXTENSIONS_OVERFLOW', 'a chunk line of the answer is too long');
+      }
+      if (lf < 0) return;
+      const line = c.line.endsWith('\r') ? c.line.slice(0, -1) : c.line;
+      c.line = '';
+      if (c.state === 'data-end') {
+        if (line !== '') throw new HttpParseError('HPE_STRICT', 'a chunk of the answer is longer than its size says');
+        c.state = 'size';
+      } else if (c.state === 'size') {
+        const m = /^([0-9a-fA-F]{1,12})[ \t]*(?:;.*)?$/.exec(line);
+        if (!m) throw new HttpParseError('HPE_INVALID_CHUNK_SIZE', `"${line.slice(0, 40)}" is not a chunk size`);
+        c.left = parseInt(m[1] as string, 16);
+        c.state = c.left === 0 ? 'trailers' : 'data';
+      } else if (line === '') {
+        this.#finish(); // the empty line after the trailers ends the body
+      }
+    }
+  }
+
+  #finish(): void {
+    this.#complete = true;
+    this.on.end();
+  }
+}
+
+function afterBody(): HttpParseError {
+  return new HttpParseError('HPE_DATA_AFTER_BODY', 'the server sent bytes after the end of its answer');
+}
+
+// Where the head ends (CRLF CRLF, or bare LF LF as lenient servers send): its length and the body's start.
+function headEnd(bytes: Buffer, from: number): { headLength: number; bodyStart: number } | null {
+  for (let i = bytes.indexOf(0x0a, from); i >= 0; i = bytes.indexOf(0x0a, i + 1)) {
+    if (bytes[i + 1] === 0x0a) return { headLength: i, bodyStart: i + 2 };
+    if (bytes[i + 1] === 0x0d && bytes[i + 2] === 0x0a) return { headLength: i, bodyStart: i + 3 };
+    if (i + 1 >= bytes.length) break;
+  }
+  return null;
+}
+
+function parseHead(text: string): ResponseHead {
+  const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  const m = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0] as string);
+  if (!m) throw new HttpParseError('HPE_INVALID_CONSTANT', `the answer does not start with an HTTP/1.1 status line ("${(lines[0] as string).slice(0, 60)}")`);
+  const headers = new Map<string, string>();
+  const lengths: string[] = [];
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    const name = colon > 0 ? line.slice(0, colon) : '';
+    const value = line.slice(colon + 1).trim();
+    if (!TOKEN.test(name) || !FIELD_VALUE.test(value)) {
+      throw new HttpParseError('HPE_INVALID_HEADER_TOKEN', `"${line.slice(0, 60)}" is not a header field`);
+    }
+    const key = name.toLowerCase();
+    if (key === 'content-length') lengths.push(...value.split(',').map((v) => v.trim()));
+    if (!headers.has(key)) headers.set(key, value);
+  }
+  if (lengths.length > 0) {
+    // Repeated or listed lengths must agree (RFC 9112 §6.3): two different sizes are a request-smuggling sign.
+    if (!lengths.every((v) => /^\d{1,15}$/.test(v) && v === lengths[0])) {
+      throw new HttpParseError('HPE_UNEXPECTED_CONTENT_LENGTH', `the answer's Content-Length "${lengths.join(', ')}" is not one size`);
+    }
+    headers.set('content-length', lengths[0] as string);
+  }
+  return { status: Number(m[1]), headers };
+}
+
+function framingOf(head: ResponseHead): Framing {
+  if (head.status === 204 || head.status === 304) return { kind: 'none' };
+  const te = head.headers.get('transfer-encoding');
+  if (te !== undefined) {
+    // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3): the length no longer says how much follows.
+    head.headers.delete('content-length');
+    const last = te.split(',').pop()?.trim().toLowerCase();
+    return last === 'chunked' ? { kind: 'chunked', state: 'size', left: 0, line: '' } : { kind: 'close' };
+  }
+  const length = head.headers.get('content-length');
+  return length !== undefined ? { kind: 'length', left: Number(length) } : { kind: 'close' };
+}

@@ -16,6 +16,7 @@ import { downloadResumable, type DownloadOptions, type DownloadResult, type Tran
 import { RateLimiter } from '../../electron/engine/transfer/rate-limiter.js';
 import { openExchange } from '../../electron/engine/transfer/http-exchange.js';
 import { pumpBody } from '../../electron/engine/transfer/body-pump.js';
+import { PartFile } from '../../electron/engine/transfer/part-file.js';
 import { DockhandError, type ErrorCode } from '../../shared/model/errors.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 
@@ -657,7 +658,7 @@ test('the body is read straight into the pump\'s blocks: only bytes that came be
     const exchange = await openExchange(new URL(url), { headers: {}, maxRedirects: 0, stallTimeoutMs: 5000 });
     const hash = createHash('sha256');
     const stats = { copiedBytes: -1 };
-    const n = await pumpBody({ exchange, limit: Infinity, stallTimeoutMs: 5000, stats, sink: async (bytes) => void hash.update(bytes) });
+    const n = await pumpBody({ exchange, limit: Infinity, stallTimeoutMs: 5000, stats, sink: async (pieces) => void pieces.forEach((p) => hash.update(p)) });
     assert.equal(n, body.length);
     return { copied: stats.copiedBytes, hash: hash.digest('hex') };
   };
@@ -672,6 +673,25 @@ test('the body is read straight into the pump\'s blocks: only bytes that came be
   // a read lands where it belongs).
   assert.ok(chunked.copied > body.length / 2, `only ${chunked.copied} of ${body.length} bytes of a chunked body were copied`);
   await noOpenConnections(srv);
+});
+
+test('behind a slow disk the full blocks that piled up go in one write, at most 8 of 256 KiB, in order', async (t) => {
+  const { body, url, dir } = await fixture(t, 8 * 1024 * KiB);
+  const exchange = await openExchange(new URL(url), { headers: {}, maxRedirects: 0, stallTimeoutMs: 5000 });
+  const part = await PartFile.open(path.join(dir, 'slow.part'));
+  t.after(() => part.close());
+  const writes: number[][] = [];
+  await pumpBody({
+    exchange, limit: Infinity, stallTimeoutMs: 5000,
+    sink: async (pieces) => {
+      writes.push(pieces.map((p) => p.length));
+      await part.append(pieces);
+      await new Promise((r) => setTimeout(r, 15)); // a disk slower than the socket
+    },
+  });
+  assert.ok(writes.some((w) => w.length > 1), `every write was one block: ${JSON.stringify(writes)}`);
+  assert.ok(writes.every((w) => w.length <= 8 && w.every((n) => n <= 256 * KiB)), JSON.stringify(writes));
+  assert.ok((await readFile(path.join(dir, 'slow.part'))).equals(body), 'the file holds the body in order');
 });
 
 test('redirects are followed (the checkpoint keeps the location URL); loops and non-http targets are refused', async (t) => {

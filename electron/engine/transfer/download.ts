@@ -32,8 +32,9 @@
 // for people watching, and a second is fresh enough for them.
 //
 // Where the time goes (docs/performance.md has the profile): the bytes are touched once — hashed as they
-// are written (only a resume reads the kept prefix back), written in blocks of 256 KiB (body-pump.ts),
-// with a progress call and a free-space check per block rather than per socket read, and a checkpoint
+// are written (only a resume reads the kept prefix back), read from the socket straight into blocks of
+// 256 KiB and written a block or several at a time (body-pump.ts, http-exchange.ts), with a progress call
+// and a free-space check per write rather than per socket read, and a checkpoint
 // per second. Durability: the finished file is flushed to disk (fdatasync) once, before the download is
 // reported complete, because the station then tells the server the package arrived; part-file.ts starts
 // the disk writing behind the download, so that final flush finds little left to do.
@@ -177,9 +178,9 @@ class Download {
         const commitment = this.#commit();
         this.#commitment = commitment.catch((err: unknown) => exchange.fail(err));
         bodyStarted = true;
-        const sink = async (bytes: Buffer): Promise<void> => {
+        const sink = async (pieces: Buffer[]): Promise<void> => {
           await commitment;
-          await this.#write(bytes);
+          await this.#write(pieces);
         };
         // Without a declared size only the cap bounds the body (what the server announces was checked already).
         const cap = o.expectedSize === null ? { bytes: o.maxUndeclaredBytes - this.#offset, whole: o.maxUndeclaredBytes } : undefined;
@@ -285,15 +286,15 @@ class Download {
   }
 
   // One pass over the bytes: they are hashed while the kernel copies them into the file.
-  async #write(bytes: Buffer): Promise<void> {
-    const written = (this.#part as PartFile).append(bytes);
-    this.#hash.update(bytes);
+  async #write(pieces: Buffer[]): Promise<void> {
+    const written = (this.#part as PartFile).append(pieces);
+    for (const bytes of pieces) this.#hash.update(bytes);
     try {
       await written;
     } catch (err) {
       throw storageError(err, this.o.partPath, this.#ctx());
     }
-    this.#offset += bytes.length;
+    for (const bytes of pieces) this.#offset += bytes.length;
     const every = this.o.checkpointEvery;
     if (this.#offset - this.#lastSaved >= every.bytes || performance.now() - this.#lastSavedAt >= every.ms) this.#save();
     // A full disk fails as STORAGE, keeping the bytes: #fail saves the checkpoint that counts them.

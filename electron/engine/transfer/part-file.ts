@@ -72,14 +72,21 @@ export class PartFile {
     return this.handle;
   }
 
-  /** Appends all of `bytes` (a short write is continued, not lost). */
-  async append(bytes: Buffer): Promise<void> {
+  /** Appends all of `pieces`, in order, in one write where the system allows (a short write is continued, not lost). */
+  async append(pieces: readonly Buffer[]): Promise<void> {
     const fh = this.#fh();
-    for (let offset = 0; offset < bytes.length; ) {
-      const { bytesWritten } = await fh.write(bytes, offset, bytes.length - offset);
-      offset += bytesWritten;
+    let rest = pieces.filter((p) => p.length > 0);
+    const total = rest.reduce((n, p) => n + p.length, 0);
+    while (rest.length > 0) {
+      let { bytesWritten } = rest.length === 1 ? await fh.write(rest[0] as Buffer) : await fh.writev(rest);
+      // Drop what was written: whole pieces, then the written start of the first piece left.
+      while (rest.length > 0 && bytesWritten >= (rest[0] as Buffer).length) {
+        bytesWritten -= (rest[0] as Buffer).length;
+        rest = rest.slice(1);
+      }
+      if (bytesWritten > 0) rest = [(rest[0] as Buffer).subarray(bytesWritten), ...rest.slice(1)];
     }
-    this.#unsynced += bytes.length;
+    this.#unsynced += total;
     if (this.#unsynced >= SYNC_BEHIND_BYTES && this.#syncing === null) this.#syncBehind(fh);
   }
 

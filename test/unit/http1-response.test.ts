@@ -132,6 +132,12 @@ test('malformed answers are named: not HTTP, bad header line, disagreeing length
   for (const [wire, code] of cases) {
     assert.throws(() => reader().reader.feed(Buffer.from(wire)), parseError(code), wire.slice(0, 40));
   }
+  // Trailers that never end are refused once all of them together pass the head's limit.
+  const trailers = reader();
+  trailers.reader.feed(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n'));
+  assert.throws(() => {
+    for (let i = 0; i < 100; i++) trailers.reader.feed(Buffer.from(`X-${i}: ${'t'.repeat(1000)}\r\n`));
+  }, parseError('HPE_CHUNK_EXTENSIONS_OVERFLOW'));
   // A head that never ends is refused once it passes the limit, without waiting for its end.
   const endless = reader();
   assert.throws(() => {

@@ -694,6 +694,26 @@ test('behind a slow disk the full blocks that piled up go in one write, at most 
   assert.ok((await readFile(path.join(dir, 'slow.part'))).equals(body), 'the file holds the body in order');
 });
 
+test('under a rate limit the socket reads little ahead of the limit, so a pause finds little more than the limit let through', async (t) => {
+  const { body, url } = await fixture(t, 8 * 1024 * KiB);
+  const exchange = await openExchange(new URL(url), { headers: {}, maxRedirects: 0, stallTimeoutMs: 5000 });
+  const stop = new AbortController();
+  let written = 0;
+  const started = performance.now();
+  const pumping = pumpBody({
+    exchange, limit: Infinity, stallTimeoutMs: 5000, limiter: new RateLimiter(256 * KiB), signal: stop.signal,
+    sink: async (pieces) => void pieces.forEach((p) => (written += p.length)),
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  stop.abort();
+  await assert.rejects(pumping);
+  const allowed = ((performance.now() - started) / 1000) * 256 * KiB + 16 * KiB; // the limiter's burst
+  // What arrived is written on a pause (never lost): the limit's bytes, two shares read ahead (128 KiB) and
+  // at most one read into a block (256 KiB). Reading ahead to the 2 MiB high water would be 2 MiB and more.
+  assert.ok(written <= allowed + 128 * KiB + 256 * KiB, `${written} bytes taken in ${Math.round(performance.now() - started)} ms at 256 KiB/s`);
+  assert.ok(written < body.length);
+});
+
 test('redirects are followed (the checkpoint keeps the location URL); loops and non-http targets are refused', async (t) => {
   const { srv, body, url, partPath } = await fixture(t);
   const other = await RangeServer.start(t);

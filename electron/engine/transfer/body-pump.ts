@@ -154,6 +154,11 @@ export function pumpBody(o: PumpOptions): Promise<number> {
       return rate > 0 ? Math.min(blockBytes, Math.max(16 * 1024, Math.floor(rate / 4))) : blockBytes;
     };
 
+    // How far the socket may read ahead of the writes. Under a rate limit, two of the limiter's shares: the
+    // limit is on the network, so the pump must not take a burst of the high water at full speed first (and
+    // a pause then finds little more than what the limit allowed).
+    const aheadBytes = (): number => (limiter !== undefined && limiter.rate > 0 ? Math.min(highWater, 2 * share()) : highWater);
+
     function hold(): void {
       holdTimer ??= setTimeout(() => {
         holdTimer = undefined;
@@ -182,7 +187,7 @@ export function pumpBody(o: PumpOptions): Promise<number> {
           const limited = limiter !== undefined && limiter.rate > 0;
           while (!limited && views.length < WRITE_BLOCKS && queue.frontFull && views[0]!.bytes.length === blockBytes) views.push(queue.take(blockBytes)!);
           const bytes = views.reduce((n, v) => n + v.bytes.length, 0);
-          if (paused && failure === null && queue.size <= highWater / 2) {
+          if (paused && failure === null && queue.size <= aheadBytes() / 2) {
             paused = false;
             body.resume();
             arm();
@@ -214,7 +219,7 @@ export function pumpBody(o: PumpOptions): Promise<number> {
       if (received > o.limit) return fail(new BodyOverflow(o.limit, received));
       if (o.cap && received > o.cap.bytes) return fail(new SizeCapExceeded(o.cap.whole, null));
       queue.push(chunk);
-      if (queue.size >= highWater && !paused) {
+      if (queue.size >= aheadBytes() && !paused) {
         paused = true;
         body.pause();
         disarm(); // we are not waiting for the server while we hold the response back

@@ -47,7 +47,7 @@ const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 type Framing =
   | { kind: 'length'; left: number }
-  | { kind: 'chunked'; state: 'size' | 'data' | 'data-end' | 'trailers'; left: number; line: string }
+  | { kind: 'chunked'; state: 'size' | 'data' | 'data-end' | 'trailers'; left: number; line: string; trailerBytes: number }
   | { kind: 'close' }
   | { kind: 'none' };
 
@@ -143,7 +143,8 @@ export class ResponseReader {
       const piece = view.subarray(at, lf < 0 ? view.length : lf).toString('latin1');
       at = lf < 0 ? view.length : lf + 1;
       c.line += piece;
-      if (c.line.length > (c.state === 'trailers' ? MAX_HEAD : MAX_CHUNK_LINE)) {
+      if (c.state === 'trailers') c.trailerBytes += piece.length + (lf < 0 ? 0 : 1); // all trailer lines together
+      if ((c.state === 'trailers' ? c.trailerBytes : c.line.length) > (c.state === 'trailers' ? MAX_HEAD : MAX_CHUNK_LINE)) {
         throw new HttpParseError('HPE_CHUNK_EXTENSIONS_OVERFLOW', 'a chunk line of the answer is too long');
       }
       if (lf < 0) return;
@@ -217,7 +218,7 @@ function framingOf(head: ResponseHead): Framing {
     // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3): the length no longer says how much follows.
     head.headers.delete('content-length');
     const last = te.split(',').pop()?.trim().toLowerCase();
-    return last === 'chunked' ? { kind: 'chunked', state: 'size', left: 0, line: '' } : { kind: 'close' };
+    return last === 'chunked' ? { kind: 'chunked', state: 'size', left: 0, line: '', trailerBytes: 0 } : { kind: 'close' };
   }
   const length = head.headers.get('content-length');
   return length !== undefined ? { kind: 'length', left: Number(length) } : { kind: 'close' };

@@ -7,7 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { DockhandError } from '../../../shared/model/errors.js';
 import { StallTimeout, TransferAborted } from './transfer-errors.js';
-import { ResponseReader, type ResponseHead } from './http1-response.js';
+import { FIELD_VALUE, ResponseReader, TOKEN, type ResponseHead } from './http1-response.js';
 
 // One socket read lands here; a read of 256 KiB is a whole block of the body pump (body-pump.ts).
 const READ_BUFFER_BYTES = 256 * 1024;
@@ -87,9 +87,6 @@ export function hostOf(url: URL): string {
   return `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
 }
 
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
 /** The request's bytes. A header that could split the request (CR, LF) is refused, as node:http refuses it. */
 export function requestText(url: URL, headers: Record<string, string>): string {
   const fields: Array<[string, string]> = [['Host', url.host], ['Accept-Encoding', 'identity']];
@@ -99,7 +96,7 @@ export function requestText(url: URL, headers: Record<string, string>): string {
   }
   fields.push(['Connection', 'close']);
   for (const [name, value] of fields) {
-    if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(value)) {
+    if (!TOKEN.test(name) || !FIELD_VALUE.test(value)) {
       throw Object.assign(new TypeError(`Invalid character in header content ["${name}"]`), { code: 'ERR_INVALID_CHAR' });
     }
   }

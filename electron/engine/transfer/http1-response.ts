@@ -42,8 +42,9 @@ export interface ResponseEvents {
 
 const MAX_HEAD = 64 * 1024;
 const MAX_CHUNK_LINE = 4096;
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** A header field name (RFC 9110 token) and value (visible characters, spaces, tabs; no CR or LF). */
+export const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+export const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 type Framing =
   | { kind: 'length'; left: number }

@@ -83,6 +83,24 @@ test('what real servers send is accepted: bare LF line ends, a 100 Continue firs
   assert.equal(r.ends, 1);
 });
 
+test('a head that arrives a byte at a time is read as one', () => {
+  const r = reader();
+  const wire = Buffer.from(`HTTP/1.1 200 OK\r\n${Array.from({ length: 40 }, (_, i) => `X-Field-${i}: ${'v'.repeat(40)}\r\n`).join('')}Content-Length: 4\r\n\r\nbody`);
+  for (let i = 0; i < wire.length; i++) r.reader.feed(wire.subarray(i, i + 1));
+  assert.equal(r.heads.length, 1);
+  assert.equal(r.heads[0]?.headers.get('x-field-39'), 'v'.repeat(40));
+  assert.equal(r.body.toString(), 'body');
+  assert.equal(r.ends, 1);
+});
+
+test('a repeated Transfer-Encoding is one list: chunked then gzip means the body runs until the close', () => {
+  const r = reader();
+  r.reader.feed(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n3\r\nabc'));
+  assert.equal(r.ends, 0);
+  r.reader.eof();
+  assert.equal(r.body.toString(), '3\r\nabc', 'not decoded as chunks: the last coding is not chunked');
+});
+
 test('Transfer-Encoding overrides Content-Length, which is then not reported as the size', () => {
   const r = reader();
   r.reader.feed(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 999\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'));
@@ -124,13 +142,14 @@ test('malformed answers are named: not HTTP, bad header line, disagreeing length
     ['HTTP/1.1 200 OK\r\n folded: line\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
     ['HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
     ['HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
+    ['HTTP/1.1 200 OK\r\nContent-Length: \u00a05\r\n\r\n', 'HPE_UNEXPECTED_CONTENT_LENGTH'], // only spaces and tabs are whitespace
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'HPE_INVALID_CHUNK_SIZE'],
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n', 'HPE_STRICT'],
     ['HTTP/1.1 101 Switching Protocols\r\n\r\n', 'HPE_UNEXPECTED_UPGRADE'],
     [`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(70 * 1024)}\r\n\r\n`, 'HPE_HEADER_OVERFLOW'],
   ];
   for (const [wire, code] of cases) {
-    assert.throws(() => reader().reader.feed(Buffer.from(wire)), parseError(code), wire.slice(0, 40));
+    assert.throws(() => reader().reader.feed(Buffer.from(wire, 'latin1')), parseError(code), wire.slice(0, 40));
   }
   // Trailers that never end are refused once all of them together pass the head's limit.
   const trailers = reader();
@@ -161,4 +180,7 @@ test('the request: one GET with Host, identity encoding and Connection: close; a
     'GET /pkg/a%20b.cab?x=1 HTTP/1.1\r\nHost: [::1]:8080\r\nAccept-Encoding: identity\r\nRange: bytes=5-\r\nIf-Range: "v1"\r\nConnection: close\r\n\r\n');
   assert.throws(() => requestText(new URL('http://127.0.0.1/p'), { 'If-Range': '"v1"\r\nX-Evil: 1' }), /Invalid character in header content \["If-Range"\]/);
   assert.throws(() => requestText(new URL('http://127.0.0.1/p'), { 'Bad Name': 'x' }), /Invalid character/);
+  // Credentials in the URL go as Basic authentication, as node:http sent them; the caller's own header wins.
+  assert.match(requestText(new URL('http://tech:p%40ss@127.0.0.1/p'), {}), /\r\nAuthorization: Basic dGVjaDpwQHNz\r\n/);
+  assert.doesNotMatch(requestText(new URL('http://tech:x@127.0.0.1/p'), { authorization: 'Bearer t' }), /Basic/);
 });

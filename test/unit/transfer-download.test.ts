@@ -627,17 +627,22 @@ test('https: a server whose certificate is not trusted is a TLS error (not an ou
   assert.match(err.message, /^the server's certificate is not trusted \(self-signed\): the secure connection to 127\.0\.0\.1:\d+ was refused \(DEPTH_ZERO_SELF_SIGNED_CERT\); install the server's certificate authority/);
 });
 
-test('https: from a trusted server the package arrives whole, and a cut download resumes over TLS from the cut byte', async (t) => {
-  const dir = await tempDir(t);
+/** A certificate for 127.0.0.1 that this process trusts while the test runs, as NODE_EXTRA_CA_CERTS would make it. */
+async function trustedCertificate(t: TestContext, dir: string): Promise<{ key: Buffer; cert: Buffer }> {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
     '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
   const cert = await readFile(path.join(dir, 'cert.pem'));
-  // Trusted as NODE_EXTRA_CA_CERTS would make it, for this process only while the test runs.
   const before = tls.getCACertificates('default');
   tls.setDefaultCACertificates([...before, cert.toString()]);
   t.after(() => tls.setDefaultCACertificates(before));
+  return { key: await readFile(path.join(dir, 'key.pem')), cert };
+}
+
+test('https: from a trusted server the package arrives whole, and a cut download resumes over TLS from the cut byte', async (t) => {
+  const dir = await tempDir(t);
+  const credentials = await trustedCertificate(t, dir);
   timersBefore = timers();
-  const srv = await RangeServer.start(t, { key: await readFile(path.join(dir, 'key.pem')), cert });
+  const srv = await RangeServer.start(t, credentials);
   const body = srv.put('/pkg/secure.cab', randomBytes(3 * 1024 * KiB));
   const url = srv.url('/pkg/secure.cab');
   const partPath = path.join(dir, 'cache', 'secure.cab.part');
@@ -650,6 +655,53 @@ test('https: from a trusted server the package arrives whole, and a cut download
   assert.equal(srv.served[1]?.headers.range, `bytes=${1200 * KiB}-`);
   assert.deepEqual(srv.sent(), [1200 * KiB, body.length - 1200 * KiB], 'no byte was fetched twice');
   await noOpenConnections(srv);
+});
+
+test('https: a short body that arrives with its head and the close in one read is kept', async (t) => {
+  const dir = await tempDir(t);
+  const server = tls.createServer(await trustedCertificate(t, dir), (socket) => {
+    // Head, ten of the eleven announced bytes and the close: over TLS one read can carry all three.
+    socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 11\r\nETag: "short"\r\n\r\n0123456789'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const partPath = path.join(dir, 'short.part');
+  const { err, run } = await failing({ url: `https://127.0.0.1:${(server.address() as net.AddressInfo).port}/short.cab`, partPath, checkpoint: null }, 'NETWORK');
+  assert.match(err.message, /dropped after 10 bytes of 11 bytes; 10 bytes are kept/);
+  assert.equal(fileSize(partPath), 10);
+  assert.equal(last(run).bytesDone, 10);
+
+  // The same answer while the caller is still busy: the connection has failed before the pump starts, and the
+  // bytes that came with the head still reach the sink before the failure is taken.
+  const exchange = await openExchange(new URL(`https://127.0.0.1:${(server.address() as net.AddressInfo).port}/short.cab`), { headers: {}, maxRedirects: 0, stallTimeoutMs: 5000 });
+  await new Promise((r) => setTimeout(r, 200));
+  const got: Buffer[] = [];
+  await assert.rejects(pumpBody({ exchange, limit: Infinity, stallTimeoutMs: 5000, sink: async (pieces) => void got.push(...pieces.map((p) => Buffer.from(p))) }), { code: 'ECONNRESET' });
+  assert.equal(Buffer.concat(got).toString(), '0123456789');
+});
+
+test('a validator with bytes over 0x7F goes back in If-Range as the same bytes, so the resume is granted', async (t) => {
+  const { srv, partPath } = await fixture(t);
+  const body = randomBytes(SIZE);
+  const cut = 300 * KiB;
+  const etag = '"\u00e9t\u00e9"'; // on the wire: the latin1 bytes 22 E9 74 E9 22, as servers send such header bytes
+  const head = (lines: string[]): Buffer => Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+  srv.directives = [
+    { kind: 'raw', bytes: () => Buffer.concat([head(['HTTP/1.1 200 OK', `Content-Length: ${SIZE}`, `ETag: ${etag}`]), body.subarray(0, cut)]) },
+    {
+      kind: 'raw',
+      // A server grants the range only when If-Range is its validator, byte for byte (node:http reads header bytes as latin1).
+      bytes: (req) => req.headers['if-range'] === etag
+        ? Buffer.concat([head(['HTTP/1.1 206 Partial Content', `Content-Range: bytes ${cut}-${SIZE - 1}/${SIZE}`, `Content-Length: ${SIZE - cut}`, `ETag: ${etag}`]), body.subarray(cut)])
+        : Buffer.concat([head(['HTTP/1.1 200 OK', `Content-Length: ${SIZE}`, `ETag: ${etag}`]), body]),
+    },
+  ];
+  const url = srv.url('/pkg/latin1.cab');
+  const first = await failing({ url, partPath, checkpoint: null, sha256: sha(body) }, 'NETWORK');
+  assert.equal(last(first.run).validator, etag);
+  const r = await download({ url, partPath, checkpoint: last(first.run), sha256: sha(body) });
+  assert.equal(srv.served[1]?.headers['if-range'], etag, 'the server read the same validator back');
+  assert.equal(r.resumedFrom, cut, 'a validator sent back as UTF-8 would not match, and the download would restart from zero');
 });
 
 test('the body is read straight into the pump\'s blocks: only bytes that came before it had a place are copied', async (t) => {

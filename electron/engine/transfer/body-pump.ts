@@ -242,12 +242,13 @@ export function pumpBody(o: PumpOptions): Promise<number> {
     }
 
     if (signal?.aborted) return fail(new TransferAborted());
-    exchange.onFailure((err) => fail(err)); // may fail at once: the connection can die before we listen
-    if (failure !== null) return;
     signal?.addEventListener('abort', onAbort, { once: true });
     arm();
     startSpeedWindow();
     body.readInto(() => queue.space()); // the socket reads into the blocks: no copy (block-queue.ts)
-    body.start(onData, onEnd); // bytes that came with the head are delivered at once, and may fail the pump
+    // Bytes that came with the head are delivered at once (and may fail the pump), before a failure the
+    // connection already met is taken: what arrived is kept whatever happened after.
+    body.start(onData, onEnd);
+    exchange.onFailure((err) => fail(err));
   });
 }

@@ -87,12 +87,22 @@ export function hostOf(url: URL): string {
   return `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
 }
 
-/** The request's bytes. A header that could split the request (CR, LF) is refused, as node:http refuses it. */
+/**
+ * The request's text, to be sent as latin1 (one byte per character, as node:http sends header values: a
+ * validator the server sent with bytes over 0x7F must come back as the same bytes). A header that could
+ * split the request (CR, LF) is refused, as node:http refuses it.
+ */
 export function requestText(url: URL, headers: Record<string, string>): string {
   const fields: Array<[string, string]> = [['Host', url.host], ['Accept-Encoding', 'identity']];
   for (const [name, value] of Object.entries(headers)) {
     if (['host', 'connection', 'accept-encoding'].includes(name.toLowerCase())) continue;
     fields.push([name, value]);
+  }
+  // Credentials in the package URL (http://user:pass@host/…) are sent as Basic authentication, as node:http
+  // sent them, unless the caller set its own Authorization.
+  if ((url.username || url.password) && !fields.some(([n]) => n.toLowerCase() === 'authorization')) {
+    const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    fields.push(['Authorization', `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`]);
   }
   fields.push(['Connection', 'close']);
   for (const [name, value] of fields) {
@@ -139,10 +149,10 @@ class Connection implements BodySource {
       },
     });
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
     // `buffer` is asked for the memory of each next read (net's onread): the scratch buffer until readInto().
     const onread = { buffer: (): Buffer => this.#space?.() ?? this.#scratch, callback: (n: number, buf: Buffer): boolean => this.#read(buf.subarray(0, n)) };
-    const send = (): void => void this.#socket.write(request);
+    const send = (): void => void this.#socket.write(request, 'latin1');
     this.#socket = url.protocol === 'https:'
       // tls.connect takes `onread` as net.connect does (documented; missing from @types/node's ConnectionOptions).
       ? tls.connect({ host, port, onread, ...(net.isIP(host) ? {} : { servername: host }) } as tls.ConnectionOptions, send)
@@ -171,7 +181,9 @@ class Connection implements BodySource {
   start(data: (bytes: Buffer) => void, end: () => void): void {
     this.#data = data;
     this.#end = end;
-    for (const bytes of this.#early.splice(0)) if (!this.#closed) data(bytes);
+    // Bytes that came with the head are delivered even when the connection has failed since: they arrived
+    // whole (over TLS a short body and the close can come in the same read as the head).
+    for (const bytes of this.#early.splice(0)) data(bytes);
     if (this.#earlyEnd) return end();
     if (!this.#paused && !this.#closed) this.#socket.resume();
   }

@@ -53,7 +53,10 @@ type Framing =
   | { kind: 'none' };
 
 export class ResponseReader {
-  #head: Buffer | null = Buffer.alloc(0); // head bytes gathered so far; null once the final head is read
+  #inHead = true; // false once the final head is read
+  #headPieces: Buffer[] = []; // head bytes gathered so far
+  #headBytes = 0;
+  #headTail = Buffer.alloc(0); // the last three of them, where the head's end may begin
   #framing: Framing | null = null;
   #complete = false;
 
@@ -67,7 +70,7 @@ export class ResponseReader {
   /** Feeds the next bytes of the connection; throws HttpParseError when they are not a valid answer. */
   feed(bytes: Buffer): void {
     let view = bytes;
-    while (this.#head !== null) {
+    while (this.#inHead) {
       const rest = this.#readHead(view);
       if (rest === null) return;
       view = rest;
@@ -79,30 +82,43 @@ export class ResponseReader {
   eof(): void {
     if (this.#complete) return;
     if (this.#framing?.kind === 'close') return this.#finish();
-    throw new ConnectionEnded(this.#head !== null ? 'socket hang up' : 'aborted');
+    throw new ConnectionEnded(this.#inHead ? 'socket hang up' : 'aborted');
   }
 
-  // Gathers the head; returns the bytes after it once it is whole (null while it is not).
+  #restartHead(): void {
+    this.#headPieces = [];
+    this.#headBytes = 0;
+    this.#headTail = Buffer.alloc(0);
+  }
+
+  // Gathers the head; returns the bytes after it once it is whole (null while it is not). Pieces are kept in
+  // a list and joined once: a server sending its head a byte at a time costs a list entry per byte, not a
+  // copy of everything gathered so far. The end is searched in the new bytes and the three before them.
   #readHead(view: Buffer): Buffer | null {
-    const gathered = this.#head as Buffer;
-    const all = gathered.length === 0 ? view : Buffer.concat([gathered, view]);
-    const end = headEnd(all, Math.max(0, gathered.length - 3));
-    if (end === null) {
-      if (all.length > MAX_HEAD) throw new HttpParseError('HPE_HEADER_OVERFLOW', `the answer's head is longer than ${MAX_HEAD} bytes`);
-      this.#head = Buffer.from(all); // `view` is the caller's reused buffer: keep a copy
+    const tail = this.#headTail;
+    const probe = tail.length === 0 ? view : Buffer.concat([tail, view]);
+    const found = headEnd(probe);
+    if (found === null) {
+      this.#headPieces.push(Buffer.from(view)); // `view` is the caller's reused buffer: keep a copy
+      this.#headBytes += view.length;
+      if (this.#headBytes > MAX_HEAD) throw headOverflow();
+      this.#headTail = Buffer.from(probe.subarray(Math.max(0, probe.length - 3)));
       return null;
     }
-    if (end.headLength > MAX_HEAD) throw new HttpParseError('HPE_HEADER_OVERFLOW', `the answer's head is longer than ${MAX_HEAD} bytes`);
+    const before = this.#headBytes - tail.length; // where `probe` starts within the whole head
+    const end = { headLength: before + found.headLength, bodyStart: before + found.bodyStart };
+    const all = this.#headPieces.length === 0 ? view : Buffer.concat([...this.#headPieces, view]);
+    this.#restartHead();
+    if (end.headLength > MAX_HEAD) throw headOverflow();
     const head = parseHead(all.subarray(0, end.headLength).toString('latin1'));
     const rest = all.subarray(end.bodyStart);
     if (head.status >= 100 && head.status < 200) {
       // An interim answer (100 Continue, 103 Early Hints): the real one follows. 101 would switch protocols,
       // which a GET without Upgrade never asked for.
       if (head.status === 101) throw new HttpParseError('HPE_UNEXPECTED_UPGRADE', 'the server switched protocols, which the download never asked for');
-      this.#head = Buffer.alloc(0);
       return rest.length > 0 ? rest : null;
     }
-    this.#head = null;
+    this.#inHead = false;
     this.#framing = framingOf(head);
     this.on.head(head);
     if (this.#framing.kind === 'none' || (this.#framing.kind === 'length' && this.#framing.left === 0)) this.#finish();
@@ -171,18 +187,27 @@ export class ResponseReader {
   }
 }
 
+function headOverflow(): HttpParseError {
+  return new HttpParseError('HPE_HEADER_OVERFLOW', `the answer's head is longer than ${MAX_HEAD} bytes`);
+}
+
 function afterBody(): HttpParseError {
   return new HttpParseError('HPE_DATA_AFTER_BODY', 'the server sent bytes after the end of its answer');
 }
 
 // Where the head ends (CRLF CRLF, or bare LF LF as lenient servers send): its length and the body's start.
-function headEnd(bytes: Buffer, from: number): { headLength: number; bodyStart: number } | null {
-  for (let i = bytes.indexOf(0x0a, from); i >= 0; i = bytes.indexOf(0x0a, i + 1)) {
+function headEnd(bytes: Buffer): { headLength: number; bodyStart: number } | null {
+  for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) {
     if (bytes[i + 1] === 0x0a) return { headLength: i, bodyStart: i + 2 };
     if (bytes[i + 1] === 0x0d && bytes[i + 2] === 0x0a) return { headLength: i, bodyStart: i + 3 };
     if (i + 1 >= bytes.length) break;
   }
   return null;
+}
+
+/** Strips optional whitespace (spaces and tabs only: RFC 9110's OWS, not every Unicode space). */
+function ows(value: string): string {
+  return value.replace(/^[ \t]+|[ \t]+$/g, '');
 }
 
 function parseHead(text: string): ResponseHead {
@@ -194,12 +219,14 @@ function parseHead(text: string): ResponseHead {
   for (const line of lines.slice(1)) {
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon) : '';
-    const value = line.slice(colon + 1).trim();
+    const value = ows(line.slice(colon + 1));
     if (!TOKEN.test(name) || !FIELD_VALUE.test(value)) {
       throw new HttpParseError('HPE_INVALID_HEADER_TOKEN', `"${line.slice(0, 60)}" is not a header field`);
     }
     const key = name.toLowerCase();
-    if (key === 'content-length') lengths.push(...value.split(',').map((v) => v.trim()));
+    if (key === 'content-length') lengths.push(...value.split(',').map(ows));
+    // A repeated Transfer-Encoding is one list (RFC 9110 §5.3): its last coding decides the framing.
+    if (key === 'transfer-encoding' && headers.has(key)) headers.set(key, `${headers.get(key)}, ${value}`);
     if (!headers.has(key)) headers.set(key, value);
   }
   if (lengths.length > 0) {
@@ -218,7 +245,7 @@ function framingOf(head: ResponseHead): Framing {
   if (te !== undefined) {
     // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3): the length no longer says how much follows.
     head.headers.delete('content-length');
-    const last = te.split(',').pop()?.trim().toLowerCase();
+    const last = ows(te.split(',').pop() ?? '').toLowerCase();
     return last === 'chunked' ? { kind: 'chunked', state: 'size', left: 0, line: '', trailerBytes: 0 } : { kind: 'close' };
   }
   const length = head.headers.get('content-length');

@@ -50,9 +50,10 @@ function ifNoneMatchHolds(header: string | undefined, etag: string): boolean {
   return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
-// One content check per file and stamp, however many downloads ask at once.
+// A package file is read 1 MiB at a time (servePackageFile says why).
 const PACKAGE_READ_BYTES = 1024 * 1024;
 
+// One content check per file and stamp, however many downloads ask at once.
 const checking = new Map<string, Promise<boolean>>();
 
 /**

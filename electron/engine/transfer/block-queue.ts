@@ -5,12 +5,12 @@
 // into another buffer (those that came with the response's head, a chunked body's data, which sits between
 // chunk lines), and every chunk of a source that cannot read into given memory.
 //
-// Why copy rather than queue the chunks themselves: a socket that allocates hands over a fresh buffer (up to 64 KiB) per read. Kept in a queue until a block's
-// worth has gathered, those buffers can live long enough to leave V8's young generation, and a gigabyte
-// of them then costs a full garbage collection every few dozen megabytes (measured with a queue of
-// buffers: 23 full collections per GiB). Copied at once into a block, each socket
-// buffer dies young and is freed almost for nothing; the copy costs about a tenth of a second per GiB,
-// and a full block is one write.
+// Why copy rather than queue the chunks themselves: a socket that allocates hands over a fresh buffer (up to
+// 64 KiB) per read. Kept in a queue until a block's worth has gathered, those buffers can live long enough
+// to leave V8's young generation, and a gigabyte of them then costs a full garbage collection every few
+// dozen megabytes (measured with a queue of buffers: 23 full collections per GiB). Copied at once into a
+// block, each socket buffer dies young and is freed almost for nothing; the copy costs about a tenth of a
+// second per GiB, and a full block is one write.
 //
 // A block is taken from the front in views (a whole block, or a rate limiter's share of one); a view stays
 // valid until `recycle` is called for it, after the write that uses it has finished.

@@ -30,7 +30,7 @@ export interface PumpOptions {
   exchange: Exchange;
   /** More body bytes than this is a lie about the size: stop and fail with BodyOverflow. */
   limit: number;
-  /** Receives the body in order, a batch at a time; `bytes` is reused once the returned promise settles. */
+  /** Receives the body in order, one or more pieces at a time; the pieces are reused once the returned promise settles. */
   sink: (pieces: Buffer[]) => Promise<void>;
   stallTimeoutMs: number;
   lowSpeed?: LowSpeedLimit | null;
@@ -147,17 +147,17 @@ export function pumpBody(o: PumpOptions): Promise<number> {
       settle();
     }
 
+    // The limiter can be given a rate, or none, while the download runs.
+    const limited = (): boolean => (limiter?.rate ?? 0) > 0;
+
     // With a rate limit the sink gets at most a quarter second of the rate at a time, and no bytes wait
     // for a full block: the limiter is what paces them.
-    const share = (): number => {
-      const rate = limiter?.rate ?? 0;
-      return rate > 0 ? Math.min(blockBytes, Math.max(16 * 1024, Math.floor(rate / 4))) : blockBytes;
-    };
+    const share = (): number => (limited() ? Math.min(blockBytes, Math.max(16 * 1024, Math.floor(limiter!.rate / 4))) : blockBytes);
 
     // How far the socket may read ahead of the writes. Under a rate limit, two of the limiter's shares: the
     // limit is on the network, so the pump must not take a burst of the high water at full speed first (and
     // a pause then finds little more than what the limit allowed).
-    const aheadBytes = (): number => (limiter !== undefined && limiter.rate > 0 ? Math.min(highWater, 2 * share()) : highWater);
+    const aheadBytes = (): number => (limited() ? Math.min(highWater, 2 * share()) : highWater);
 
     function hold(): void {
       holdTimer ??= setTimeout(() => {
@@ -184,8 +184,7 @@ export function pumpBody(o: PumpOptions): Promise<number> {
           holdTimer = undefined;
           const views = [queue.take(max)!];
           // Behind the disk, whole blocks have piled up: up to WRITE_BLOCKS of them go in one write (writev).
-          const limited = limiter !== undefined && limiter.rate > 0;
-          while (!limited && views.length < WRITE_BLOCKS && queue.frontFull && views[0]!.bytes.length === blockBytes) views.push(queue.take(blockBytes)!);
+          while (!limited() && views.length < WRITE_BLOCKS && queue.frontFull && views[0]!.bytes.length === blockBytes) views.push(queue.take(blockBytes)!);
           const bytes = views.reduce((n, v) => n + v.bytes.length, 0);
           if (paused && failure === null && queue.size <= aheadBytes() / 2) {
             paused = false;
@@ -193,9 +192,9 @@ export function pumpBody(o: PumpOptions): Promise<number> {
             arm();
             startSpeedWindow();
           }
-          if (limiter && limiter.rate > 0 && failure === null) {
+          if (limited() && failure === null) {
             try {
-              await limiter.take(bytes, limiterStop.signal);
+              await limiter!.take(bytes, limiterStop.signal);
             } catch (err) {
               if (failure === null) throw err;
               // we failed meanwhile; the bytes already arrived, so they are written without waiting

@@ -83,8 +83,13 @@ export function checkDownloadUrl(raw: string, context: string): URL {
   return url;
 }
 
+/** The port a URL names, or its scheme's default. */
+function portOf(url: URL): number {
+  return url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+}
+
 export function hostOf(url: URL): string {
-  return `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
+  return `${url.hostname}:${portOf(url)}`;
 }
 
 /**
@@ -149,7 +154,7 @@ class Connection implements BodySource {
       },
     });
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+    const port = portOf(url);
     // `buffer` is asked for the memory of each next read (net's onread): the scratch buffer until readInto().
     const onread = { buffer: (): Buffer => this.#space?.() ?? this.#scratch, callback: (n: number, buf: Buffer): boolean => this.#read(buf.subarray(0, n)) };
     const send = (): void => void this.#socket.write(request, 'latin1');

@@ -161,7 +161,8 @@ export class ResponseReader {
       at = lf < 0 ? view.length : lf + 1;
       c.line += piece;
       if (c.state === 'trailers') c.trailerBytes += piece.length + (lf < 0 ? 0 : 1); // all trailer lines together
-      if ((c.state === 'trailers' ? c.trailerBytes : c.line.length) > (c.state === 'trailers' ? MAX_HEAD : MAX_CHUNK_LINE)) {
+      const tooLong = c.state === 'trailers' ? c.trailerBytes > MAX_HEAD : c.line.length > MAX_CHUNK_LINE;
+      if (tooLong) {
         throw new HttpParseError('HPE_CHUNK_EXTENSIONS_OVERFLOW', 'a chunk line of the answer is too long');
       }
       if (lf < 0) return;
@@ -236,6 +237,8 @@ function parseHead(text: string): ResponseHead {
     }
     headers.set('content-length', lengths[0] as string);
   }
+  // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3): the length no longer says how much follows.
+  if (headers.has('transfer-encoding')) headers.delete('content-length');
   return { status: Number(m[1]), headers };
 }
 
@@ -243,8 +246,6 @@ function framingOf(head: ResponseHead): Framing {
   if (head.status === 204 || head.status === 304) return { kind: 'none' };
   const te = head.headers.get('transfer-encoding');
   if (te !== undefined) {
-    // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3): the length no longer says how much follows.
-    head.headers.delete('content-length');
     const last = ows(te.split(',').pop() ?? '').toLowerCase();
     return last === 'chunked' ? { kind: 'chunked', state: 'size', left: 0, line: '', trailerBytes: 0 } : { kind: 'close' };
   }

@@ -72,13 +72,13 @@ export class PartFile {
     return this.handle;
   }
 
-  /** Appends all of `pieces`, in order, in one write where the system allows (a short write is continued, not lost). */
+  /** Appends all of `pieces`, in order, in one writev (a short write is continued, not lost). */
   async append(pieces: readonly Buffer[]): Promise<void> {
     const fh = this.#fh();
     let rest = pieces.filter((p) => p.length > 0);
     const total = rest.reduce((n, p) => n + p.length, 0);
     while (rest.length > 0) {
-      let { bytesWritten } = rest.length === 1 ? await fh.write(rest[0] as Buffer) : await fh.writev(rest);
+      let { bytesWritten } = await fh.writev(rest);
       // Drop what was written: whole pieces, then the written start of the first piece left.
       while (rest.length > 0 && bytesWritten >= (rest[0] as Buffer).length) {
         bytesWritten -= (rest[0] as Buffer).length;

@@ -5,27 +5,20 @@
 // served by a real TLS listener on 127.0.0.1 in front of the real server.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import path from 'node:path';
 import tls from 'node:tls';
 import { harness } from '../helpers/station-harness.js';
 import { tempDir } from '../helpers/tmp.js';
+import { selfSignedCertificate } from '../helpers/certificate.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 /** A TLS listener with a self-signed certificate made now, passing the bytes on to `port` (the real server). */
 async function selfSignedFront(t: TestContext, port: number): Promise<string> {
-  const dir = tempDir(t);
-  const key = path.join(dir, 'key.pem');
-  const cert = path.join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-  const server = tls.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (socket) => {
+  const server = tls.createServer(selfSignedCertificate(tempDir(t)), (socket) => {
     const upstream = net.connect(port, '127.0.0.1');
     socket.pipe(upstream).pipe(socket);
     socket.on('error', () => upstream.destroy());

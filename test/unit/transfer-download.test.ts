@@ -7,7 +7,6 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerRespon
 import net from 'node:net';
 import tls from 'node:tls';
 import { createHash, randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -19,6 +18,7 @@ import { pumpBody } from '../../electron/engine/transfer/body-pump.js';
 import { PartFile } from '../../electron/engine/transfer/part-file.js';
 import { DockhandError, type ErrorCode } from '../../shared/model/errors.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { selfSignedCertificate } from '../helpers/certificate.js';
 
 const KiB = 1024;
 const SIZE = 700 * KiB;
@@ -616,9 +616,7 @@ test('a refused connection is a transient NETWORK error', async (t) => {
 
 test('https: a server whose certificate is not trusted is a TLS error (not an outage) that says so', async (t) => {
   const dir = await tempDir(t);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
-  const server = https.createServer({ key: await readFile(path.join(dir, 'key.pem')), cert: await readFile(path.join(dir, 'cert.pem')) }, (_req, res) => res.end('x'));
+  const server = https.createServer(selfSignedCertificate(dir), (_req, res) => res.end('x'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => new Promise<void>((r) => server.close(() => r())));
   const port = (server.address() as net.AddressInfo).port;
@@ -628,19 +626,17 @@ test('https: a server whose certificate is not trusted is a TLS error (not an ou
 });
 
 /** A certificate for 127.0.0.1 that this process trusts while the test runs, as NODE_EXTRA_CA_CERTS would make it. */
-async function trustedCertificate(t: TestContext, dir: string): Promise<{ key: Buffer; cert: Buffer }> {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
-  const cert = await readFile(path.join(dir, 'cert.pem'));
+function trustedCertificate(t: TestContext, dir: string): { key: Buffer; cert: Buffer } {
+  const credentials = selfSignedCertificate(dir);
   const before = tls.getCACertificates('default');
-  tls.setDefaultCACertificates([...before, cert.toString()]);
+  tls.setDefaultCACertificates([...before, credentials.cert.toString()]);
   t.after(() => tls.setDefaultCACertificates(before));
-  return { key: await readFile(path.join(dir, 'key.pem')), cert };
+  return credentials;
 }
 
 test('https: from a trusted server the package arrives whole, and a cut download resumes over TLS from the cut byte', async (t) => {
   const dir = await tempDir(t);
-  const credentials = await trustedCertificate(t, dir);
+  const credentials = trustedCertificate(t, dir);
   timersBefore = timers();
   const srv = await RangeServer.start(t, credentials);
   const body = srv.put('/pkg/secure.cab', randomBytes(3 * 1024 * KiB));
@@ -659,7 +655,7 @@ test('https: from a trusted server the package arrives whole, and a cut download
 
 test('https: a short body that arrives with its head and the close in one read is kept', async (t) => {
   const dir = await tempDir(t);
-  const server = tls.createServer(await trustedCertificate(t, dir), (socket) => {
+  const server = tls.createServer(trustedCertificate(t, dir), (socket) => {
     // Head, ten of the eleven announced bytes and the close: over TLS one read can carry all three.
     socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 11\r\nETag: "short"\r\n\r\n0123456789'));
   });

@@ -1,11 +1,19 @@
 // Hotplug for USB link devices: the devices present at start (`getDevices()`), then WebUSB `connect` /
-// `disconnect` events, filtered by vendor/product ID.
+// `disconnect` events, filtered by vendor/product ID, and a look at the device list every few seconds.
+//
+// The events alone are not enough. They come from the kernel's uevents over a netlink socket, and a burst
+// of them (a driver loaded, a gadget bound, a hub with several devices) can overflow that socket; an event
+// lost there is never raised again. A gadget that bound in the QEMU guest right after dummy_hcd was loaded
+// was never docked for that reason, while its agent was listening. So the watcher also compares the device
+// list with what it knows: a device listed but never announced is reported then; a device missing from two
+// lists in a row whose unplug was not heard is reported gone (two, so that one listing that skipped a
+// device busy enumerating cannot cut a transfer).
 //
 // A machine without a USB bus (CI, containers) makes node-usb's getDevices() reject. That is "no devices",
 // logged once. The watcher then does not subscribe to events at all: node-usb's addEventListener starts a
 // getDevices() of its own whose rejection nobody can catch, which would take the whole process down.
 import { errorText } from './usb-errors.js';
-import { matchesUsbFilters, type UsbConnectionEventLike, type UsbDeviceLike, type UsbIdFilter, type WebUsbLike } from './usb-types.js';
+import { describeUsbDevice, matchesUsbFilters, type UsbConnectionEventLike, type UsbDeviceLike, type UsbIdFilter, type WebUsbLike } from './usb-types.js';
 
 export type UsbWatcherState = 'starting' | 'watching' | 'no-usb' | 'closed';
 
@@ -16,6 +24,8 @@ export interface UsbWatchOptions {
   onDisconnect: (device: UsbDeviceLike) => void;
   /** The WebUSB object, or how to get it (electron/link/usb.ts passes node-usb's). */
   webusb: WebUsbLike | (() => Promise<WebUsbLike>);
+  /** Milliseconds between looks at the device list, for events the OS did not deliver (default 2000). */
+  rescanMs?: number;
   log?: (line: string) => void;
 }
 
@@ -54,11 +64,23 @@ function deviceKey(device: UsbDeviceLike): string {
   return key;
 }
 
+/** The device's name for a log line; a device being released may refuse even its IDs. */
+function describe(device: UsbDeviceLike): string {
+  try {
+    return describeUsbDevice(device);
+  } catch {
+    return 'a USB device';
+  }
+}
+
 export function watchUsbDevicesWith(opts: UsbWatchOptions): UsbWatcher {
   const known = new Map<string, UsbDeviceLike>();
   let state: UsbWatcherState = 'starting';
   let problem: string | undefined;
   let usb: WebUsbLike | undefined;
+  let rescanTimer: NodeJS.Timeout | undefined;
+  /** Devices known but missing from the last listing: gone when the next listing misses them too. */
+  let missingOnce = new Set<string>();
   const log = opts.log ?? (() => undefined);
 
   const call = (what: string, fn: () => void) => {
@@ -93,6 +115,36 @@ export function watchUsbDevicesWith(opts: UsbWatchOptions): UsbWatcher {
   const onConnectEvent = guarded('connect', add);
   const onDisconnectEvent = guarded('disconnect', remove);
 
+  /** One look at the device list: catches up with connect and disconnect events that never came. */
+  let rescanning = false;
+  const rescan = async () => {
+    if (rescanning || state !== 'watching' || !usb) return;
+    rescanning = true;
+    try {
+      const listed = await usb.getDevices();
+      if (state !== 'watching') return;
+      const listedKeys = new Set(listed.map(deviceKey));
+      for (const device of listed) {
+        if (!matchesUsbFilters(device, opts.filters) || known.has(deviceKey(device))) continue;
+        log(`USB: ${describe(device)} found in the device list; its plug-in event never came`);
+        add(device);
+      }
+      const missing = new Set([...known.keys()].filter((key) => !listedKeys.has(key)));
+      for (const key of missing) {
+        const device = known.get(key);
+        if (!missingOnce.has(key) || !device) continue;
+        log(`USB: ${describe(device)} is no longer in the device list; its unplug event never came`);
+        remove(device);
+        missing.delete(key);
+      }
+      missingOnce = missing;
+    } catch {
+      // A listing that failed says nothing about the devices; the next one will.
+    } finally {
+      rescanning = false;
+    }
+  };
+
   const noUsb = (why: string) => {
     if (state === 'closed') return;
     problem = why;
@@ -123,6 +175,11 @@ export function watchUsbDevicesWith(opts: UsbWatchOptions): UsbWatcher {
     } catch {
       // the first look worked; events will carry on
     }
+    const every = opts.rescanMs ?? 2000;
+    if (every > 0 && state === 'watching') {
+      rescanTimer = setInterval(() => void rescan(), every);
+      rescanTimer.unref();
+    }
   };
 
   const ready = start().catch((err: unknown) => noUsb(`the USB watcher failed (${errorText(err)})`));
@@ -139,6 +196,7 @@ export function watchUsbDevicesWith(opts: UsbWatchOptions): UsbWatcher {
     close() {
       if (state === 'closed') return;
       state = 'closed';
+      clearInterval(rescanTimer);
       usb?.removeEventListener('connect', onConnectEvent);
       usb?.removeEventListener('disconnect', onDisconnectEvent);
       known.clear();

@@ -523,6 +523,17 @@ export class FakeWebUsb extends EventTarget implements WebUsbLike {
     }, this.opts.disconnectDelayMs ?? 0));
   }
 
+  /** A plug-in whose event the OS lost (a netlink burst overflowed): only the device list shows it. */
+  attachQuietly(device: FakeUsbDevice): void {
+    this.attached.push(device);
+  }
+
+  /** An unplug whose event the OS lost: transfers fail and the device leaves the list, nothing is raised. */
+  detachQuietly(device: FakeUsbDevice): void {
+    this.attached = this.attached.filter((d) => d !== device);
+    device.unplug();
+  }
+
   /** Only the event, with the device still answering: the OS noticed the unplug before any transfer did. */
   announceDisconnect(device: FakeUsbDevice): void {
     this.attached = this.attached.filter((d) => d !== device);

@@ -89,6 +89,57 @@ test('a device plugged in before the watcher subscribed is still reported, once'
   w.close();
 });
 
+test('a plug-in or unplug whose event was lost is caught by the periodic look at the device list', async () => {
+  const usb = new FakeWebUsb();
+  const rec = recorder();
+  const logs: string[] = [];
+  const w = watchUsbDevices({ filters: [{ vendorId: 0x1209 }], webusb: usb, rescanMs: 20, ...rec, log: (l) => logs.push(l) });
+  await w.ready;
+  const gadget = new FakeUsbDevice({ serialNumber: 'GADGET-1' });
+  usb.attachQuietly(gadget);
+  usb.attachQuietly(new FakeUsbDevice({ vendorId: 0x0403, productId: 0x6001, serialNumber: 'ftdi' }));
+  await waitFor('the lost plug-in to be found', () => rec.events.length === 1, 2000);
+  assert.deepEqual(rec.events, ['+1209:d0c4:GADGET-1'], 'only the matching device, once');
+  assert.match(logs.join('\n'), /USB device 1209:d0c4 \(serial GADGET-1\) found in the device list; its plug-in event never came/);
+  const listsBefore = usb.getDevicesCalls;
+  await waitFor('more looks', () => usb.getDevicesCalls >= listsBefore + 3, 2000);
+  assert.deepEqual(rec.events, ['+1209:d0c4:GADGET-1'], 'a device already known is not reported again');
+
+  usb.detachQuietly(gadget);
+  await waitFor('the lost unplug to be noticed', () => rec.events.length === 2, 2000);
+  assert.deepEqual(rec.events, ['+1209:d0c4:GADGET-1', '-1209:d0c4:GADGET-1']);
+  assert.match(logs.join('\n'), /no longer in the device list; its unplug event never came/);
+  assert.deepEqual(w.devices(), []);
+  w.close();
+  const closedAt = usb.getDevicesCalls;
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(usb.getDevicesCalls, closedAt, 'no looks after close');
+});
+
+test('a device missing from one listing only is not reported gone', async () => {
+  const usb = new FakeWebUsb();
+  const device = new FakeUsbDevice({ serialNumber: 'busy' });
+  usb.plug(device);
+  const rec = recorder();
+  const realGet = usb.getDevices.bind(usb);
+  let skipNext = false;
+  usb.getDevices = async () => {
+    const listed = await realGet();
+    if (!skipNext) return listed;
+    skipNext = false;
+    return listed.filter((d) => d !== device);
+  };
+  const w = watchUsbDevices({ filters: [{ vendorId: 0x1209 }], webusb: usb, rescanMs: 20, ...rec });
+  await w.ready;
+  for (let i = 0; i < 5; i++) {
+    skipNext = true;
+    const calls = usb.getDevicesCalls;
+    await waitFor('two more looks', () => usb.getDevicesCalls >= calls + 2, 2000);
+  }
+  assert.deepEqual(rec.events, ['+1209:d0c4:busy'], 'one listing without it, then one with it: still there');
+  w.close();
+});
+
 test('an empty filter list reports no device at all', async () => {
   const usb = new FakeWebUsb();
   usb.plug(new FakeUsbDevice());

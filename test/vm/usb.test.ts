@@ -116,6 +116,8 @@ test('USB on a real stack: an FTDI adapter and the agent as a USB gadget, unplug
     `--- failure: ${results.failure ?? '(none)'}\n--- guest log:\n${tail(guestLog)}\n--- station log:\n${tail(readOr(path.join(runDir, 'station.log')))}\n` +
     `--- console:\n${tail(vm.console(), 20)}\n--- host agent:\n${tail(agent.out() + agent.err(), 20)}`;
   for (const [name, value] of Object.entries(results.figures)) t.diagnostic(`figure ${name}: ${value}`);
+  // What the USB watcher had to catch up on by listing devices (hotplug events the guest's kernel lost).
+  for (const line of readOr(path.join(runDir, 'station.log')).split('\n').filter((l) => /\bUSB: /.test(l))) t.diagnostic(`station: ${line}`);
   if (results.facts.lingeredAfterSigterm) t.diagnostic(`still running 20 s after SIGTERM (killed): ${results.facts.lingeredAfterSigterm.join(', ')}`);
   t.diagnostic(`VM run ${((Date.now() - started) / 1000).toFixed(0)} s in all (host requests: ${ops.join(', ')})`);
   assert.equal(end.guestExit, 0, `the guest test passes: ${why()}`);

@@ -186,7 +186,7 @@ export class PutStore {
     await file.truncate(offset);
     const hash = createHash('sha256');
     try {
-      await hashPrefix(record.part, offset, hash); // the kept bytes of a resumed put, read once
+      await hashPrefix(record.part, offset, (chunk) => hash.update(chunk)); // the kept bytes of a resumed put, read once
     } catch (err) {
       await file.close();
       throw err;

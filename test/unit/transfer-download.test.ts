@@ -16,6 +16,7 @@ import { RateLimiter } from '../../electron/engine/transfer/rate-limiter.js';
 import { openExchange } from '../../electron/engine/transfer/http-exchange.js';
 import { pumpBody } from '../../electron/engine/transfer/body-pump.js';
 import { PartFile } from '../../electron/engine/transfer/part-file.js';
+import { hashThreadStats, OFF_THREAD_MIN_BYTES } from '../../electron/engine/transfer/package-hash.js';
 import { DockhandError, type ErrorCode } from '../../shared/model/errors.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { selfSignedCertificate } from '../helpers/certificate.js';
@@ -698,6 +699,25 @@ test('a validator with bytes over 0x7F goes back in If-Range as the same bytes, 
   const r = await download({ url, partPath, checkpoint: last(first.run), sha256: sha(body) });
   assert.equal(srv.served[1]?.headers['if-range'], etag, 'the server read the same validator back');
   assert.equal(r.resumedFrom, cut, 'a validator sent back as UTF-8 would not match, and the download would restart from zero');
+});
+
+test('a large package is hashed on its own thread from the blocks themselves; a resume feeds it the kept prefix', async (t) => {
+  const size = OFF_THREAD_MIN_BYTES + 4 * 1024 * KiB;
+  const cutAt = 3 * 1024 * KiB; // what is left after the cut is still over the threshold
+  const { srv, url, partPath } = await fixture(t, size);
+  const body = srv.put('/pkg/setup.cab', randomBytes(size));
+  srv.directives = [{ kind: 'normal', cutAfter: cutAt }];
+  const before = { ...hashThreadStats };
+  const first = await failing({ url, partPath, checkpoint: null, expectedSize: size, sha256: sha(body) }, 'NETWORK');
+  assert.equal(fileSize(partPath), cutAt);
+  assert.equal(hashThreadStats.sharedBytes - before.sharedBytes, cutAt, 'every byte written was hashed in place, on the thread');
+  const r = await download({ url, partPath, checkpoint: last(first.run), expectedSize: size, sha256: sha(body) });
+  assert.equal(r.sha256, sha(body));
+  assert.equal(r.resumedFrom, cutAt);
+  assert.deepEqual(await readFile(partPath), body);
+  assert.equal(hashThreadStats.copiedBytes - before.copiedBytes, cutAt, 'the kept prefix, read back, went to the thread once');
+  assert.equal(hashThreadStats.sharedBytes - before.sharedBytes, size, 'the rest was hashed in the blocks');
+  await noOpenConnections(srv);
 });
 
 test('the body is read straight into the pump\'s blocks: only bytes that came before it had a place are copied', async (t) => {

@@ -15,6 +15,14 @@
 // A block is taken from the front in views (a whole block, or a rate limiter's share of one); a view stays
 // valid until `recycle` is called for it, after the write that uses it has finished.
 
+/**
+ * Blocks are shared memory so that the thread that hashes a large package reads them where the socket
+ * wrote them (package-hash.ts); everything else treats them as ordinary Buffers.
+ */
+function newBlock(bytes: number): Buffer {
+  return Buffer.from(new SharedArrayBuffer(bytes));
+}
+
 interface Block {
   buf: Buffer;
   filled: number; // bytes copied in
@@ -64,7 +72,7 @@ export class BlockQueue {
   space(): Buffer {
     let tail = this.#blocks[this.#blocks.length - 1];
     if (!tail || tail.filled === this.blockBytes) {
-      tail = { buf: this.#free.pop() ?? Buffer.allocUnsafe(this.blockBytes), filled: 0, taken: 0 };
+      tail = { buf: this.#free.pop() ?? newBlock(this.blockBytes), filled: 0, taken: 0 };
       this.#blocks.push(tail);
     }
     return tail.buf.subarray(tail.filled);
@@ -83,7 +91,7 @@ export class BlockQueue {
     while (at < chunk.length) {
       let tail = this.#blocks[this.#blocks.length - 1];
       if (!tail || tail.filled === this.blockBytes) {
-        tail = { buf: this.#free.pop() ?? Buffer.allocUnsafe(this.blockBytes), filled: 0, taken: 0 };
+        tail = { buf: this.#free.pop() ?? newBlock(this.blockBytes), filled: 0, taken: 0 };
         this.#blocks.push(tail);
       }
       const n = Math.min(chunk.length - at, this.blockBytes - tail.filled);

@@ -39,12 +39,12 @@
 // reported complete, because the station then tells the server the package arrived; part-file.ts starts
 // the disk writing behind the download, so that final flush finds little left to do.
 
-import { createHash } from 'node:crypto';
 import { DockhandError } from '../../../shared/model/errors.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { contentLength, hostOf, openExchange, parseContentRange, validatorOf, type Exchange } from './http-exchange.js';
 import { hashPrefix, PartFile, partFileSize, removePartFile } from './part-file.js';
 import { pumpBody } from './body-pump.js';
+import { InlineHash, packageHash, type PackageHash } from './package-hash.js';
 import { chooseResumePoint } from './resume-point.js';
 import path from 'node:path';
 import {
@@ -105,7 +105,7 @@ class Download {
   #offset = 0; // bytes of the package in the partial file that belong to the current validator
   #validator: string | null = null;
   #total: number | null = null;
-  #hash = createHash('sha256');
+  #hash: PackageHash = new InlineHash();
   #where: string;
   #part: PartFile | null = null;
   #committed = false; // the checkpoint describes the file as this run writes it
@@ -159,9 +159,10 @@ class Download {
     this.#validator = start.validator;
     this.#mustEmpty = start.discard;
     this.#restarted = start.discard;
+    this.#hash = packageHash(this.#remaining());
     let bodyStarted = false;
     try {
-      if (this.#offset > 0) await hashPrefix(o.partPath, this.#offset, this.#hash, o.signal);
+      if (this.#offset > 0) await hashPrefix(o.partPath, this.#offset, (chunk) => this.#hash.update([chunk]), o.signal);
       if (o.expectedSize !== null) await this.#checkSpace(); // no request when the declared size cannot fit
       for (;;) {
         const exchange = await openExchange(o.url, { headers: this.#requestHeaders(), maxRedirects: o.maxRedirects, stallTimeoutMs: o.stallTimeoutMs, signal: o.signal });
@@ -193,6 +194,7 @@ class Download {
       throw await this.#fail(err, bodyStarted);
     } finally {
       this.#exchange?.close(); // whatever happened, no socket outlives the call
+      this.#hash.drop(); // nothing after a digest; frees the hash of a download that failed
       await this.#part?.close();
     }
   }
@@ -268,7 +270,14 @@ class Download {
     if (this.#offset > 0) this.#mustEmpty = true;
     this.#offset = 0;
     this.#resumedFrom = 0;
-    this.#hash = createHash('sha256');
+    this.#hash.drop();
+    this.#hash = packageHash(this.#remaining());
+  }
+
+  /** Bytes still to come as far as the instructions (or the checkpoint) say; null when nobody said. */
+  #remaining(): number | null {
+    const size = this.o.expectedSize ?? this.o.checkpoint?.expectedSize ?? null;
+    return size === null ? null : size - this.#offset;
   }
 
   // Opens the file, empties it when this run restarts, and records the checkpoint before any byte.
@@ -288,12 +297,14 @@ class Download {
   // One pass over the bytes: they are hashed while the kernel copies them into the file.
   async #write(pieces: Buffer[]): Promise<void> {
     const written = (this.#part as PartFile).append(pieces);
-    for (const bytes of pieces) this.#hash.update(bytes);
+    const hashed = this.#hash.update(pieces); // on another thread for a large package, beside the write
+    hashed.catch(() => undefined); // a failed write is the error to report; the hash is dropped then
     try {
       await written;
     } catch (err) {
       throw storageError(err, this.o.partPath, this.#ctx());
     }
+    await hashed;
     for (const bytes of pieces) this.#offset += bytes.length;
     const every = this.o.checkpointEvery;
     if (this.#offset - this.#lastSaved >= every.bytes || performance.now() - this.#lastSavedAt >= every.ms) this.#save();
@@ -318,7 +329,7 @@ class Download {
       this.#resumedFrom = this.#offset;
       this.#save();
       this.#committed = true;
-      return this.#complete();
+      return await this.#complete();
     }
     if (this.#offset === 0 || this.#restarted) {
       throw new DockhandError('HTTP_STATUS', `the server at ${this.#where} answered 416 (range not satisfiable) for ${this.o.rawUrl} even for a download from the beginning`, { detail: { status: 416 } });
@@ -341,12 +352,12 @@ class Download {
         { transient: true, detail: { received: this.#offset, expected: total } }));
     }
     await (this.#part as PartFile).sync();
-    return this.#complete();
+    return await this.#complete();
   }
 
   // Size is right: the hash decides. A mismatch deletes the file, because no prefix of it can be trusted.
-  #complete(): DownloadResult {
-    const sha256 = this.#hash.digest('hex');
+  async #complete(): Promise<DownloadResult> {
+    const sha256 = await this.#hash.digest();
     if (this.o.sha256 !== null && sha256 !== this.o.sha256) {
       throw this.#discarding(new DockhandError('HASH_MISMATCH',
         `the downloaded package from ${this.#where} does not match its published SHA-256 (expected ${this.o.sha256}, got ${sha256}); the partial file was deleted and the next attempt downloads it again from the beginning`,

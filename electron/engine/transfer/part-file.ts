@@ -4,7 +4,6 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { Hash } from 'node:crypto';
 import { storageError, TransferAborted } from './transfer-errors.js';
 
 /** Length of the partial file, 0 when there is none yet. */
@@ -19,14 +18,17 @@ export async function partFileSize(file: string): Promise<number> {
   }
 }
 
-/** Feeds the first `length` bytes of the file into `hash` (the hash must cover the whole package). */
-export async function hashPrefix(file: string, length: number, hash: Hash, signal?: AbortSignal): Promise<void> {
+/**
+ * Feeds the first `length` bytes of the file to `feed`, in order (the hash must cover the whole package);
+ * a feed that returns a promise is waited for before the next chunk.
+ */
+export async function hashPrefix(file: string, length: number, feed: (chunk: Buffer) => unknown, signal?: AbortSignal): Promise<void> {
   if (length === 0) return;
   let read = 0;
   try {
     for await (const chunk of createReadStream(file, { start: 0, end: length - 1, highWaterMark: 1024 * 1024 })) {
       if (signal?.aborted) throw new TransferAborted();
-      hash.update(chunk as Buffer);
+      await feed(chunk as Buffer);
       read += (chunk as Buffer).length;
     }
   } catch (err) {

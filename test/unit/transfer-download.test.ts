@@ -711,12 +711,14 @@ test('a large package is hashed on its own thread from the blocks themselves; a 
   const first = await failing({ url, partPath, checkpoint: null, expectedSize: size, sha256: sha(body) }, 'NETWORK');
   assert.equal(fileSize(partPath), cutAt);
   assert.equal(hashThreadStats.sharedBytes - before.sharedBytes, cutAt, 'every byte written was hashed in place, on the thread');
+  assert.equal(hashThreadStats.writtenBytes - before.writtenBytes, cutAt, 'and written by the thread');
   const r = await download({ url, partPath, checkpoint: last(first.run), expectedSize: size, sha256: sha(body) });
   assert.equal(r.sha256, sha(body));
   assert.equal(r.resumedFrom, cutAt);
   assert.deepEqual(await readFile(partPath), body);
   assert.equal(hashThreadStats.copiedBytes - before.copiedBytes, cutAt, 'the kept prefix, read back, went to the thread once');
   assert.equal(hashThreadStats.sharedBytes - before.sharedBytes, size, 'the rest was hashed in the blocks');
+  assert.equal(hashThreadStats.writtenBytes - before.writtenBytes, size, 'and written by the thread');
   await noOpenConnections(srv);
 });
 
@@ -824,6 +826,20 @@ test('a full disk is a STORAGE error that names the path', async (t) => {
   await symlink('/dev/full', partPath); // every write to it fails with ENOSPC
   const { err } = await failing({ url, partPath, checkpoint: null }, 'STORAGE');
   assert.equal(err.transient, true, 'a full disk may get room: tried again later (issue 7)');
+  assert.match(err.message, new RegExp(`the disk is full at ${partPath.replace(/[.]/g, '\\.')}`));
+  await noOpenConnections(srv);
+});
+
+test('a full disk under a large package (written by the hashing thread) is the same transient STORAGE error', async (t) => {
+  assert.ok(existsSync('/dev/full'), 'this test needs /dev/full (Linux)');
+  const size = OFF_THREAD_MIN_BYTES + 1024 * KiB;
+  const { srv, url, dir } = await fixture(t, size);
+  const partPath = path.join(dir, 'full.part');
+  await symlink('/dev/full', partPath);
+  const before = hashThreadStats.writtenBytes;
+  const { err } = await failing({ url, partPath, checkpoint: null, expectedSize: size, freeSpace: async () => 2 * size }, 'STORAGE');
+  assert.ok(hashThreadStats.writtenBytes > before, 'the thread was the writer');
+  assert.equal(err.transient, true);
   assert.match(err.message, new RegExp(`the disk is full at ${partPath.replace(/[.]/g, '\\.')}`));
   await noOpenConnections(srv);
 });

@@ -3,9 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { hashThreadStats, InlineHash, OFF_THREAD_MIN_BYTES, packageHash, ThreadHash } from '../../electron/engine/transfer/package-hash.js';
+import { hashThreadStats, InlineHash, OFF_THREAD_MIN_BYTES, packageHash, ThreadHash, ThreadWriteError } from '../../electron/engine/transfer/package-hash.js';
 
 const MiB = 1024 * 1024;
 const sha = (...parts: Uint8Array[]) => {
@@ -46,6 +48,30 @@ test('shared memory may be overwritten as soon as its update settles, and not be
   await h.update([block]);
   block.fill(0); // the body pump reuses a block at this point
   assert.equal(await h.digest(), sha(bytes));
+});
+
+test('the thread appends to the file, in order, what it hashes; a failed write keeps its errno and spoils the hash', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dockhand-hash-write-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'package.part');
+  const fd = openSync(file, 'a');
+  t.after(() => closeSync(fd));
+  const a = randomBytes(5 * MiB + 3);
+  const b = randomBytes(100);
+  const h = new ThreadHash();
+  await h.writeAndUpdate(fd, [sharedCopy(a), b]);
+  await h.writeAndUpdate(fd, [sharedCopy(b)]);
+  assert.deepEqual(readFileSync(file), Buffer.concat([a, b, b]));
+  assert.equal(await h.digest(), sha(a, b, b));
+
+  const full = openSync('/dev/full', 'w'); // every write fails with ENOSPC
+  t.after(() => closeSync(full));
+  const spoiled = new ThreadHash();
+  const err = await spoiled.writeAndUpdate(full, [sharedCopy(b)]).then(() => null, (e: unknown) => e);
+  assert.ok(err instanceof ThreadWriteError, `a ThreadWriteError, not ${String(err)}`);
+  assert.equal(err.code, 'ENOSPC');
+  await assert.rejects(spoiled.update([sharedCopy(b)]), (e: Error) => e instanceof ThreadWriteError, 'a hash whose write failed stays failed');
+  await assert.rejects(spoiled.digest(), ThreadWriteError);
 });
 
 test('a hash dropped half way frees it; the thread goes on serving others', async () => {

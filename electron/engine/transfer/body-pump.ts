@@ -6,9 +6,9 @@
 // Batches: the socket reads straight into the free end of the queue's last block (BodySource.readInto,
 // block-queue.ts), so most bytes are never copied, and the sink is handed whole blocks of `batchBytes`
 // (256 KiB), written while the next ones fill. When the disk is what the download waits for, the full blocks
-// that piled up meanwhile go together, up to WRITE_BLOCKS (2 MiB) in one write (writev): one thread-pool
-// round trip per 2 MiB rather than per 64 KiB socket read, while each block stays small enough to be in the
-// CPU's cache from the socket read through the hash (blocks of 1 MiB cost more system time than they saved;
+// that piled up meanwhile go together, up to WRITE_BLOCKS (2 MiB) in one call of the sink (one writev, or
+// one message to the thread that writes a large package in small pieces, package-hash.ts): one round trip
+// per 2 MiB rather than per 64 KiB socket read (blocks of 1 MiB cost more system time than they saved;
 // docs/performance.md has the measurements). A partly filled block goes once its
 // first byte has waited `holdMs` (a slow or rate-limited transfer still reaches the disk within a fraction
 // of a second), and everything queued goes at the end and on a failure that keeps the bytes. With a rate

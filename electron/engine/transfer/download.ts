@@ -31,11 +31,12 @@
 // file's length, not the checkpoint's count, is where a download resumes (resume-point.ts); the count is
 // for people watching, and a second is fresh enough for them.
 //
-// Where the time goes (docs/performance.md has the profile): the bytes are touched once — hashed as they
-// are written (only a resume reads the kept prefix back), read from the socket straight into blocks of
-// 256 KiB and written a block or several at a time (body-pump.ts, http-exchange.ts), with a progress call
-// and a free-space check per write rather than per socket read, and a checkpoint
-// per second. Durability: the finished file is flushed to disk (fdatasync) once, before the download is
+// Where the time goes (docs/performance.md has the profile): the bytes are read from the socket straight
+// into blocks of 256 KiB (body-pump.ts, http-exchange.ts) and touched once more, hashed as they are written
+// (only a resume reads the kept prefix back). A package of 16 MiB or more is written and hashed by a thread
+// of its own, in 16 KiB writes (package-hash.ts); a smaller one is written a block or several at a time
+// through the thread pool and hashed inline. A progress call and a free-space check per batch of blocks
+// rather than per socket read, and a checkpoint per second. Durability: the finished file is flushed to disk (fdatasync) once, before the download is
 // reported complete, because the station then tells the server the package arrived; part-file.ts starts
 // the disk writing behind the download, so that final flush finds little left to do.
 
@@ -44,7 +45,7 @@ import type { RateLimiter } from './rate-limiter.js';
 import { contentLength, hostOf, openExchange, parseContentRange, validatorOf, type Exchange } from './http-exchange.js';
 import { hashPrefix, PartFile, partFileSize, removePartFile } from './part-file.js';
 import { pumpBody } from './body-pump.js';
-import { InlineHash, packageHash, type PackageHash } from './package-hash.js';
+import { InlineHash, packageHash, ThreadHash, ThreadWriteError, type PackageHash } from './package-hash.js';
 import { chooseResumePoint } from './resume-point.js';
 import path from 'node:path';
 import {
@@ -296,15 +297,24 @@ class Download {
 
   // One pass over the bytes: they are hashed while the kernel copies them into the file.
   async #write(pieces: Buffer[]): Promise<void> {
-    const written = (this.#part as PartFile).append(pieces);
-    const hashed = this.#hash.update(pieces); // on another thread for a large package, beside the write
-    hashed.catch(() => undefined); // a failed write is the error to report; the hash is dropped then
-    try {
-      await written;
-    } catch (err) {
-      throw storageError(err, this.o.partPath, this.#ctx());
+    const part = this.#part as PartFile;
+    if (this.#hash instanceof ThreadHash) {
+      // A large package: its thread writes the bytes in small pieces and hashes each as it goes (package-hash.ts).
+      try {
+        await this.#hash.writeAndUpdate(part.fd, pieces);
+      } catch (err) {
+        throw err instanceof ThreadWriteError ? storageError(err, this.o.partPath, this.#ctx()) : err;
+      }
+      part.appended(pieces.reduce((n, p) => n + p.length, 0));
+    } else {
+      const written = part.append(pieces);
+      void this.#hash.update(pieces); // inline: done when it returns
+      try {
+        await written;
+      } catch (err) {
+        throw storageError(err, this.o.partPath, this.#ctx());
+      }
     }
-    await hashed;
     for (const bytes of pieces) this.#offset += bytes.length;
     const every = this.o.checkpointEvery;
     if (this.#offset - this.#lastSaved >= every.bytes || performance.now() - this.#lastSavedAt >= every.ms) this.#save();

@@ -88,8 +88,18 @@ export class PartFile {
       }
       if (bytesWritten > 0) rest = [(rest[0] as Buffer).subarray(bytesWritten), ...rest.slice(1)];
     }
-    this.#unsynced += total;
-    if (this.#unsynced >= SYNC_BEHIND_BYTES && this.#syncing === null) this.#syncBehind(fh);
+    this.appended(total);
+  }
+
+  /** The open file's descriptor, for a writer on another thread (package-hash.ts). */
+  get fd(): number {
+    return this.#fh().fd;
+  }
+
+  /** Counts bytes appended through `fd` elsewhere, so that the disk is asked to write them behind the download. */
+  appended(bytes: number): void {
+    this.#unsynced += bytes;
+    if (this.#unsynced >= SYNC_BEHIND_BYTES && this.#syncing === null) this.#syncBehind(this.#fh());
   }
 
   // Asks the disk to write what is in the page cache now, while the download goes on: the final sync()

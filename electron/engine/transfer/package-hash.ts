@@ -35,7 +35,7 @@ export interface PackageHash {
 /** What the hashing thread did in this process (for tests and benchmarks). */
 export const hashThreadStats = { threadsStarted: 0, sharedBytes: 0, copiedBytes: 0, writtenBytes: 0 };
 
-/** Below this many bytes still to come, the package is hashed on the main thread. */
+/** Below this many bytes still to come, the package is hashed inline and written through the thread pool. */
 export const OFF_THREAD_MIN_BYTES = 16 * 1024 * 1024;
 
 /** A hash for a download with `remaining` bytes to come (null: not known). */
@@ -138,7 +138,7 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
-/** The process's one hashing thread, started on first use and again after it died. */
+/** The process's one thread that writes and hashes large packages, started on first use and again after it died. */
 class HashThread {
   static #current: HashThread | null = null;
   static get(): HashThread {

@@ -7,7 +7,8 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os';
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { hashThreadStats, InlineHash, OFF_THREAD_MIN_BYTES, packageHash, ThreadHash, ThreadWriteError } from '../../electron/engine/transfer/package-hash.js';
+import { DockhandError } from '../../shared/model/errors.js';
+import { hashThreadStats, InlineHash, OFF_THREAD_MIN_BYTES, packageHash, terminatePackageThread, ThreadHash, ThreadWriteError } from '../../electron/engine/transfer/package-hash.js';
 
 const MiB = 1024 * 1024;
 const sha = (...parts: Uint8Array[]) => {
@@ -83,6 +84,24 @@ test('a hash dropped half way frees it; the thread goes on serving others', asyn
   const bytes = randomBytes(4096);
   await next.update([sharedCopy(bytes)]);
   assert.equal(await next.digest(), sha(bytes));
+});
+
+test('a thread that dies fails what waits on it as a transient STORAGE error; the next hash starts a new thread', async () => {
+  const h = new ThreadHash();
+  const pending = h.update([sharedCopy(randomBytes(64 * MiB))]);
+  const started = hashThreadStats.threadsStarted;
+  await terminatePackageThread();
+  const err = await pending.then(() => null, (e: unknown) => e);
+  assert.ok(err instanceof DockhandError, `a DockhandError, not ${String(err)}`);
+  assert.equal(err.code, 'STORAGE');
+  assert.equal(err.transient, true);
+  assert.match(err.message, /thread that writes and hashes large packages stopped \(exit code 1\); the bytes already written are kept/);
+  await assert.rejects(h.digest(), /stopped/, 'the dead thread takes no more work');
+  const next = new ThreadHash();
+  const bytes = randomBytes(1000);
+  await next.update([sharedCopy(bytes)]);
+  assert.equal(await next.digest(), sha(bytes));
+  assert.equal(hashThreadStats.threadsStarted, started + 1, 'a new thread');
 });
 
 test('large packages are hashed on the thread, small and unsized ones inline', () => {

@@ -22,6 +22,7 @@
 
 import { createHash, type Hash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import { DockhandError } from '../../../shared/model/errors.js';
 
 export interface PackageHash {
   /** Adds `pieces`, in order; once the returned promise settles the pieces' memory may be reused. */
@@ -149,7 +150,7 @@ class HashThread {
   readonly #worker: Worker;
   readonly #waiting = new Map<string, Waiter>();
   #nextId = 0;
-  #dead: Error | null = null;
+  #dead: DockhandError | null = null;
 
   private constructor() {
     // execArgv: none of the process's own flags (a loader such as tsx would only slow the thread's start).
@@ -165,7 +166,10 @@ class HashThread {
     });
     const died = (why: string) => {
       if (HashThread.#current === this) HashThread.#current = null;
-      this.#dead ??= new Error(`the thread that hashes packages stopped (${why}); the download keeps its bytes and the next attempt hashes them again`);
+      // STORAGE: the bytes could not be written and hashed here; transient, the next attempt starts a new thread.
+      this.#dead ??= new DockhandError('STORAGE',
+        `the station's thread that writes and hashes large packages stopped (${why}); the bytes already written are kept and the next attempt reads them back`,
+        { transient: true });
       for (const w of this.#waiting.values()) w.reject(this.#dead);
       this.#waiting.clear();
     };
@@ -173,6 +177,12 @@ class HashThread {
     this.#worker.on('exit', (code) => died(`exit code ${code}`));
     // After the listeners: adding a 'message' listener refs the worker's port again.
     this.#worker.unref();
+  }
+
+  /** Ends the thread as a crash would (tests). */
+  static async terminate(): Promise<void> {
+    const thread = HashThread.#current;
+    if (thread) await thread.#worker.terminate();
   }
 
   newId(): number {
@@ -191,6 +201,11 @@ class HashThread {
       this.#worker.postMessage(message);
     });
   }
+}
+
+/** Stops the thread as a crash would, failing what waits on it; the next large download starts a new one (tests). */
+export function terminatePackageThread(): Promise<void> {
+  return HashThread.terminate();
 }
 
 export class ThreadHash implements PackageHash {

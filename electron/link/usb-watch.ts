@@ -4,7 +4,7 @@
 // The events alone are not enough. They come from the kernel's uevents over a netlink socket, and a burst
 // of them (a driver loaded, a gadget bound, a hub with several devices) can overflow that socket; an event
 // lost there is never raised again. A gadget that bound in the QEMU guest right after dummy_hcd was loaded
-// was never docked for that reason, while its agent was listening. So the watcher also compares the device
+// was never docked, while its agent was listening, most likely for that reason. So the watcher also compares the device
 // list with what it knows: a device listed but never announced is reported then; a device missing from two
 // lists in a row whose unplug was not heard is reported gone (two, so that one listing that skipped a
 // device busy enumerating cannot cut a transfer).
@@ -90,12 +90,14 @@ export function watchUsbDevicesWith(opts: UsbWatchOptions): UsbWatcher {
       log(`USB watcher: the ${what} handler failed: ${errorText(err)}`);
     }
   };
-  const add = (device: UsbDeviceLike) => {
-    if (state === 'closed' || !matchesUsbFilters(device, opts.filters)) return;
+  /** Reports a matching device not known yet; true when it was reported. */
+  const add = (device: UsbDeviceLike): boolean => {
+    if (state === 'closed' || !matchesUsbFilters(device, opts.filters)) return false;
     const key = deviceKey(device);
-    if (known.has(key)) return;
+    if (known.has(key)) return false;
     known.set(key, device);
     call('connect', () => opts.onConnect(device));
+    return true;
   };
   const remove = (device: UsbDeviceLike) => {
     const key = deviceKey(device);
@@ -125,9 +127,7 @@ export function watchUsbDevicesWith(opts: UsbWatchOptions): UsbWatcher {
       if (state !== 'watching') return;
       const listedKeys = new Set(listed.map(deviceKey));
       for (const device of listed) {
-        if (!matchesUsbFilters(device, opts.filters) || known.has(deviceKey(device))) continue;
-        log(`USB: ${describe(device)} found in the device list; its plug-in event never came`);
-        add(device);
+        if (add(device)) log(`USB: ${describe(device)} found in the device list; its plug-in event never came`);
       }
       const missing = new Set([...known.keys()].filter((key) => !listedKeys.has(key)));
       for (const key of missing) {

@@ -70,12 +70,18 @@ export class BlockQueue {
    * so that push() finds them already in place. It stays valid until the next push.
    */
   space(): Buffer {
+    const tail = this.#roomyTail();
+    return tail.buf.subarray(tail.filled);
+  }
+
+  /** The last block if it has room, else a new (reused or fresh) one appended. */
+  #roomyTail(): Block {
     let tail = this.#blocks[this.#blocks.length - 1];
     if (!tail || tail.filled === this.blockBytes) {
       tail = { buf: this.#free.pop() ?? newBlock(this.blockBytes), filled: 0, taken: 0 };
       this.#blocks.push(tail);
     }
-    return tail.buf.subarray(tail.filled);
+    return tail;
   }
 
   push(chunk: Uint8Array): void {
@@ -89,11 +95,7 @@ export class BlockQueue {
     this.#copied += chunk.length;
     let at = 0;
     while (at < chunk.length) {
-      let tail = this.#blocks[this.#blocks.length - 1];
-      if (!tail || tail.filled === this.blockBytes) {
-        tail = { buf: this.#free.pop() ?? newBlock(this.blockBytes), filled: 0, taken: 0 };
-        this.#blocks.push(tail);
-      }
+      const tail = this.#roomyTail();
       const n = Math.min(chunk.length - at, this.blockBytes - tail.filled);
       tail.buf.set(chunk.subarray(at, at + n), tail.filled);
       tail.filled += n;

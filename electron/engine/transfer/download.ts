@@ -36,9 +36,10 @@
 // (only a resume reads the kept prefix back). A package of 16 MiB or more is written and hashed by a thread
 // of its own, in 16 KiB writes (package-hash.ts); a smaller one is written a block or several at a time
 // through the thread pool and hashed inline. A progress call and a free-space check per batch of blocks
-// rather than per socket read, and a checkpoint per second. Durability: the finished file is flushed to disk (fdatasync) once, before the download is
-// reported complete, because the station then tells the server the package arrived; part-file.ts starts
-// the disk writing behind the download, so that final flush finds little left to do.
+// rather than per socket read, and a checkpoint per second. Durability: the finished file is flushed to
+// disk (fdatasync) once, before the download is reported complete, because the station then tells the
+// server the package arrived; part-file.ts starts the disk writing behind the download, so that final
+// flush finds little left to do.
 
 import { DockhandError } from '../../../shared/model/errors.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -298,6 +299,7 @@ class Download {
   // One pass over the bytes: they are hashed while the kernel copies them into the file.
   async #write(pieces: Buffer[]): Promise<void> {
     const part = this.#part as PartFile;
+    const length = pieces.reduce((n, p) => n + p.length, 0);
     if (this.#hash instanceof ThreadHash) {
       // A large package: its thread writes the bytes in small pieces and hashes each as it goes (package-hash.ts).
       try {
@@ -305,7 +307,7 @@ class Download {
       } catch (err) {
         throw err instanceof ThreadWriteError ? storageError(err, this.o.partPath, this.#ctx()) : err;
       }
-      part.appended(pieces.reduce((n, p) => n + p.length, 0));
+      part.appended(length);
     } else {
       const written = part.append(pieces);
       void this.#hash.update(pieces); // inline: done when it returns
@@ -315,7 +317,7 @@ class Download {
         throw storageError(err, this.o.partPath, this.#ctx());
       }
     }
-    for (const bytes of pieces) this.#offset += bytes.length;
+    this.#offset += length;
     const every = this.o.checkpointEvery;
     if (this.#offset - this.#lastSaved >= every.bytes || performance.now() - this.#lastSavedAt >= every.ms) this.#save();
     // A full disk fails as STORAGE, keeping the bytes: #fail saves the checkpoint that counts them.

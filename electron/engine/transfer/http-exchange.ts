@@ -1,7 +1,7 @@
 // One GET for package bytes over HTTP/1.1 (plain or TLS), following redirects, and the response headers
 // the resume logic reads (Content-Range, validators). The connection and its reading are the station's own
-// (http1-response.ts says why): the socket reads into one reused buffer (net's `onread`), the response is
-// parsed from there, and the body is handed on as views of that buffer, so no byte is allocated per read.
+// (http1-response.ts says why): the socket reads into memory the station owns (net's `onread`), a scratch
+// buffer for the head and then the free end of the body pump's blocks, so no buffer is allocated per read.
 
 import net from 'node:net';
 import tls from 'node:tls';
@@ -119,8 +119,8 @@ export function requestText(url: URL, headers: Record<string, string>): string {
 }
 
 /**
- * One connection carrying one GET. Its socket reads into one reused buffer; the reader turns what arrives
- * into the head and views of the body. Between the head and `start`, reading stops, and body bytes that
+ * One connection carrying one GET. Its socket reads into a scratch buffer, then where readInto() says; the
+ * reader turns what arrives into the head and views of the body. Between the head and `start`, reading stops, and body bytes that
  * came with the head are kept as copies: the caller decides what to do with the answer first.
  */
 class Connection implements BodySource {

@@ -1,14 +1,15 @@
 // Package downloads: GET/HEAD of DIR/packages/<ID>/<file> with a strong ETag and single byte ranges,
 // which is what checkpoint restart needs (spec §14, A3): `Range: bytes=N-` resumes, `If-Range` with a
-// stale ETag gets the whole new file. Files are streamed from an open descriptor, never buffered.
+// stale ETag gets the whole new file. Files are sent from an open descriptor through two reused buffers
+// (file-sender.ts), never read whole.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { open, type FileHandle } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
 import type { Db } from './db.js';
 import { etagOf, getPackage, restamp, type CatalogPackage } from './catalog.js';
 import { packageFilePath, stampOf } from './package-store.js';
 import { sendText } from './http-io.js';
+import { sendFileRange } from './file-sender.js';
 
 export type RangeDecision = 'whole' | 'unsatisfiable' | { start: number; end: number };
 
@@ -49,9 +50,6 @@ function ifNoneMatchHolds(header: string | undefined, etag: string): boolean {
   if (header.trim() === '*') return true;
   return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
-
-// A package file is read 1 MiB at a time (servePackageFile says why).
-const PACKAGE_READ_BYTES = 1024 * 1024;
 
 // One content check per file and stamp, however many downloads ask at once.
 const checking = new Map<string, Promise<boolean>>();
@@ -103,7 +101,6 @@ export async function servePackageFile(req: IncomingMessage, res: ServerResponse
     sendText(res, 503, 'the package file is being replaced; try again', { 'Retry-After': '1' });
     return;
   }
-  let streaming = false;
   try {
     const st = await handle.stat({ bigint: true });
     if (stampOf(st) !== pkg.fileStamp && !(await sameContent(db, pkg, handle, stampOf(st)))) {
@@ -140,16 +137,8 @@ export async function servePackageFile(req: IncomingMessage, res: ServerResponse
       res.end();
       return;
     }
-    streaming = true;
-    // the stream owns the handle from here and closes it when done or destroyed. It reads 1 MiB at a time, not
-    // the default 64 KiB: a sixteenth of the reads, buffers and socket writes. Served to curl on loopback, a
-    // 1 GiB package took 1.34 s instead of 2.25 s (256 KiB: 1.63 s), and the server's CPU is CPU the
-    // stations on the same machine do not get (docs/performance.md). The cost is up to about 2 MiB of memory
-    // per download in progress (the chunk being read and the one being sent).
-    await pipeline(handle.createReadStream({ start, end, highWaterMark: PACKAGE_READ_BYTES }), res).catch(() => {
-      // the device went away mid-download: normal for checkpoint restart, nothing to report
-    });
+    await sendFileRange(handle.fd, res, start, end);
   } finally {
-    if (!streaming) await handle.close();
+    await handle.close();
   }
 }

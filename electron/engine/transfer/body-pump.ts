@@ -6,10 +6,12 @@
 // Batches: the socket reads straight into the free end of the queue's last block (BodySource.readInto,
 // block-queue.ts), so most bytes are never copied, and the sink is handed whole blocks of `batchBytes`
 // (256 KiB), written while the next ones fill. When the disk is what the download waits for, the full blocks
-// that piled up meanwhile go together, up to WRITE_BLOCKS (2 MiB) in one call of the sink (one writev, or
+// that piled up meanwhile go together, up to WRITE_BLOCKS (4 MiB) in one call of the sink (one writev, or
 // one message to the thread that writes a large package in small pieces, package-hash.ts): one round trip
-// per 2 MiB rather than per 64 KiB socket read (blocks of 1 MiB cost more system time than they saved;
-// docs/performance.md has the measurements). A partly filled block goes once its
+// per 4 MiB rather than per 64 KiB socket read (blocks of 1 MiB cost more system time than they saved;
+// docs/performance.md has the measurements). The socket may read 8 MiB ahead of the disk: with the writes
+// and the hash on a thread, the server and the socket on the same two cores, a shallower queue left a core
+// idle a fifth of the time while each stage waited for the next. A partly filled block goes once its
 // first byte has waited `holdMs` (a slow or rate-limited transfer still reaches the disk within a fraction
 // of a second), and everything queued goes at the end and on a failure that keeps the bytes. With a rate
 // limit the sink is handed at most a quarter second of the rate at a time, so the limit stays smooth.
@@ -47,10 +49,10 @@ export interface PumpOptions {
   stats?: { copiedBytes: number };
 }
 
-const DEFAULT_HIGH_WATER = 2 * 1024 * 1024;
+const DEFAULT_HIGH_WATER = 8 * 1024 * 1024;
 const DEFAULT_BATCH = 256 * 1024;
 const DEFAULT_HOLD_MS = 250;
-const WRITE_BLOCKS = 8;
+const WRITE_BLOCKS = 16;
 
 // Failures after which bytes already received are still worth writing: the file stays a true prefix.
 function keepsQueuedBytes(err: unknown): boolean {

@@ -1,5 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,6 +38,18 @@ describe('hostIdentification', () => {
     assert.deepEqual(id.NetworkAdapter, { IPAddress: adapter.address, IPSubnet: adapter.netmask, MAC: adapter.mac });
     assert.match(id.NetworkAdapter?.IPSubnet ?? '', /^\d+\.\d+\.\d+\.\d+$/);
     assert.match(id.NetworkAdapter?.MAC ?? '', /^([0-9A-F]{2}-){5}[0-9A-F]{2}$/);
+  });
+
+  test("the LCID follows the host's locale (LANG), as the calendar's locale would", () => {
+    const program = "import { hostIdentification } from './electron/engine/local/host-identity.ts'; " +
+      "console.log(JSON.stringify([hostIdentification('x').SystemDefaultLCID, Intl.DateTimeFormat().resolvedOptions().locale]))";
+    for (const [lang, lcid] of [['de_AT.UTF-8', 3079], ['zh_TW.UTF-8', 1028], ['pt_BR.UTF-8', 1046], ['C', 1033]] as const) {
+      const env = { ...process.env, LANG: lang, LC_ALL: lang };
+      const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], { env, encoding: 'utf8' });
+      const [got, calendarLocale] = JSON.parse(out) as [number, string];
+      assert.equal(got, lcid, `LANG=${lang}`);
+      assert.equal(got, lcidForLocale(calendarLocale), `LANG=${lang}: the same LCID as DateTimeFormat's locale gives`);
+    }
   });
 
   test('never reports the loopback adapter', () => {

@@ -55,6 +55,15 @@ function platformString(): string {
   return `${os.platform()} ${Number.parseInt(major, 10) || 0}.${Number.parseInt(minor, 10) || 0} ${os.arch()}`;
 }
 
+/**
+ * The host's default locale. Any Intl service resolves it; plural rules are asked because they load almost
+ * nothing: the first `Intl.DateTimeFormat()` of a process loads ICU's calendar data, 25-30 ms of every
+ * station start (0.5 ms for PluralRules; the two gave the same tag for the 16 LANG values tried).
+ */
+function hostLocale(): string {
+  return new Intl.PluralRules().resolvedOptions().locale;
+}
+
 /** The Identification block of the station's own poll request. */
 export function hostIdentification(id: string): Identification {
   const adapter = activeIPv4Adapters()[0];
@@ -64,7 +73,7 @@ export function hostIdentification(id: string): Identification {
     Platform: platformString(),
     Processor: String(processorType()),
     CodePage: 65001,
-    SystemDefaultLCID: lcidForLocale(Intl.DateTimeFormat().resolvedOptions().locale),
+    SystemDefaultLCID: lcidForLocale(hostLocale()),
     ...(adapter ? { NetworkAdapter: { IPAddress: adapter.address, IPSubnet: adapter.netmask, MAC: adapter.mac } } : {}),
   };
 }

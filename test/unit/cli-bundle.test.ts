@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ensureCli } from '../../scripts/build-cli.js';
 import { tempDir, waitFor } from '../helpers/tmp.js';
@@ -38,6 +38,20 @@ test('dockhand --help runs from the bundle and loads no native module, no tsx an
   assert.deepEqual(r.urls.filter((u) => NATIVE.test(u) || /\/node_modules\/tsx\//.test(u) || u.endsWith('.ts')), []);
   const bundleBytes = r.urls.filter((u) => u.includes('/dist/cli/')).reduce((n, u) => n + statSync(new URL(u)).size, 0);
   assert.ok(bundleBytes < 32 * 1024, `a few small files, not the commands' code (${bundleBytes} bytes: ${r.urls.join(' ')})`);
+});
+
+test("the bundle's compiled code is kept beside it and taken by the next start, never in the shared temporary folder", async (t) => {
+  await ensureCli(repo);
+  const tmp = tempDir(t);
+  // NODE_DEBUG_NATIVE=COMPILE_CACHE: Node says where it keeps the cache and whether it took an entry
+  const run = () => spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8', env: { ...process.env, TMPDIR: tmp, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } });
+  run();
+  const second = run();
+  assert.equal(second.status, 0);
+  const cacheDir = path.join(repo, 'dist', 'cli', '.compile-cache');
+  assert.ok(second.stderr.includes(`resolved path ${cacheDir}`), `the cache is beside the bundle:\n${second.stderr}`);
+  assert.match(second.stderr, /cache for file:\S*\/dist\/cli\/index\.mjs was accepted/, 'the second start took the compiled code');
+  assert.equal(existsSync(path.join(tmp, 'node-compile-cache')), false, 'nothing in the temporary folder');
 });
 
 test('each command loads its own chunks only: `agent --help` loads no native module; `station --help` no USB', async () => {

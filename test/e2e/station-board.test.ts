@@ -87,6 +87,9 @@ test('a failed command stays the verdict after another package succeeds; the rec
   const fwTask = snap.tasks.find((x) => x.target === 'FAIL-01' && x.kind === 'download' && x.package === fw)!;
   assert.equal(taskOutcome(fwTask), 'failed', 'the Queue shows the failed command as failed');
   assert.equal(taskOutcome(snap.tasks.find((x) => x.target === 'FAIL-01' && x.package === app && x.kind === 'download')!), 'done');
+  const times = snap.activity.map((a) => a.at);
+  assert.ok(new Set(snap.activity.map((a) => a.target)).size > 1, 'the station\'s and the device\'s lines');
+  assert.deepEqual(times, [...times].sort(), 'the activity of every target in one time order');
 
   const csv = await service.execute({ type: 'exportRecord', format: 'csv', devices: ['FAIL-01'] });
   assert.ok(csv.ok && csv.file, csv.message);

@@ -11,8 +11,7 @@
 // certificate is not trusted), HTTP_STATUS (the server answered but refused), PROTOCOL (an answer too
 // large to be a DM document) — the last three are failed attempts that spend retries.
 import type { IncomingHttpHeaders } from 'node:http';
-import http from './node-http.js';
-import https from 'node:https';
+import http, { lazyHttps } from './node-http.js';
 import { DockhandError } from '../../shared/model/errors.js';
 import { certificateError, formatSeconds } from './transfer/transfer-errors.js';
 import { describeAnswer } from '../../shared/protocol/answer-text.js';
@@ -87,7 +86,7 @@ export function postToServer(url: string, headers: Record<string, string>, body:
       reject(new DockhandError('NETWORK', `the server address '${url}' is not a valid URL; fix it with --server`));
       return;
     }
-    const lib = target.protocol === 'https:' ? https : target.protocol === 'http:' ? http : null;
+    const lib = target.protocol === 'https:' ? lazyHttps() : target.protocol === 'http:' ? http : null;
     if (!lib) {
       reject(new DockhandError('NETWORK', `the server address '${url}' must start with http:// or https://`));
       return;

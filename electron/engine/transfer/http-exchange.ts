@@ -4,7 +4,8 @@
 // buffer for the head and then the free end of the body pump's blocks, so no buffer is allocated per read.
 
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { lazyTls } from '../node-http.js';
 import { DockhandError } from '../../../shared/model/errors.js';
 import { StallTimeout, TransferAborted } from './transfer-errors.js';
 import { FIELD_VALUE, ResponseReader, TOKEN, type ResponseHead } from './http1-response.js';
@@ -160,7 +161,7 @@ class Connection implements BodySource {
     const send = (): void => void this.#socket.write(request, 'latin1');
     this.#socket = url.protocol === 'https:'
       // tls.connect takes `onread` as net.connect does (documented; missing from @types/node's ConnectionOptions).
-      ? tls.connect({ host, port, onread, ...(net.isIP(host) ? {} : { servername: host }) } as tls.ConnectionOptions, send)
+      ? lazyTls().connect({ host, port, onread, ...(net.isIP(host) ? {} : { servername: host }) } as tls.ConnectionOptions, send)
       : net.connect({ host, port, onread }, send);
     this.#socket.on('error', (err) => this.#fail(err));
     this.#socket.on('end', () => {

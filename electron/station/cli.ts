@@ -7,7 +7,7 @@ import { didYouMean } from '../../shared/model/did-you-mean.js';
 import { argProblem } from '../../cli/arg-problems.js';
 import { ensureUiBuilt, RENDERER_DIST } from '../../cli/build-ui.js';
 import { deviceEndpoint, startStationRuntime, type RuntimeOptions, type StationRuntime } from './runtime.js';
-import { startWebConsole, type WebConsole } from './web-console.js';
+import type { WebConsole } from './web-console.js';
 import { parseUsbIds } from '../link/discovery.js';
 import { parseProfile, readConfig, writeConfig } from './config.js';
 import { claimDataFolder, defaultDataDir } from './data-folder.js';
@@ -206,6 +206,9 @@ async function runStation(values: Values, options: RuntimeOptions, dataDir: stri
   let ui: WebConsole | null = null;
   try {
     if (values.ui) {
+      // loaded only for --ui: the console's WebSocket library pulls in TLS, HTTPS and zlib, 140 KB of code
+      // and about 20 ms of every start of a station that has no console
+      const { startWebConsole } = await import('./web-console.js');
       ui = await startWebConsole(runtime.service, { host: values['ui-host'] ?? '127.0.0.1', port: uiPort, staticDir: RENDERER_DIST });
       process.stdout.write(`web console: ${ui.url}\n`);
     }

@@ -50,12 +50,24 @@ function readAt(fd: number, buffer: Buffer, length: number, position: number): P
  */
 export async function sendFileRange(fd: number, res: ServerResponse, start: number, end: number): Promise<void> {
   const buffers = [take(), take()];
-  // per buffer, its write still on its way to the socket: true once the socket took all of it, false when the
-  // response failed first (a destroyed socket calls back every write it had not finished, with an error)
+  // Per buffer, its write still on its way to the socket: true once the socket took all of it, false when the
+  // write failed. A write's callback is not always called: Node drops it for a socket destroyed a moment
+  // before (its 'close' not yet emitted), and keeps it with the queued bytes of a response that waits behind
+  // a pipelined one or of a connection already ended. So every wait also ends when the connection closes;
+  // by then Node has cancelled what the socket still held, and the buffers are free again.
   const inFlight: (Promise<boolean> | undefined)[] = [undefined, undefined];
+  // a response queued behind a pipelined one has no socket yet; its request's socket is the connection
+  const connection = res.req?.socket ?? res.socket;
+  let onClose = (): void => undefined;
+  const closed = new Promise<false>((resolve) => {
+    onClose = () => resolve(false);
+  });
+  if (!connection || connection.destroyed) onClose();
+  else connection.once('close', onClose);
+  const written = (i: number): Promise<boolean> => Promise.race([inFlight[i] ?? true, closed]);
   try {
     for (let at = start, i = 0; at <= end; i ^= 1) {
-      if (!(await (inFlight[i] ?? true)) || res.destroyed) return;
+      if (!(await written(i)) || res.destroyed) return;
       const buffer = buffers[i]!;
       const bytesRead = await readAt(fd, buffer, Math.min(buffer.length, end + 1 - at), at);
       if (bytesRead === 0) throw new Error(`the package file ended at byte ${at}, before the ${end + 1} bytes its headers promised`);
@@ -64,11 +76,12 @@ export async function sendFileRange(fd: number, res: ServerResponse, start: numb
         res.write(buffer.subarray(0, bytesRead), (err) => resolve(!err));
       });
     }
-    if ((await Promise.all(inFlight)).every((ok) => ok !== false) && !res.destroyed) res.end();
+    if ((await written(0)) && (await written(1)) && !res.destroyed) res.end();
   } catch {
     res.destroy();
   } finally {
-    // a buffer goes back for reuse only once the socket is done with it
-    buffers.forEach((buffer, i) => void (inFlight[i] ?? Promise.resolve(true)).then(() => give(buffer)));
+    connection?.off('close', onClose); // a kept-alive connection serves many downloads
+    // a buffer goes back for reuse once the socket is done with it: its write settled, or the connection closed
+    buffers.forEach((buffer, i) => void written(i).then(() => give(buffer)));
   }
 }
